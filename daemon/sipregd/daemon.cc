@@ -1,0 +1,227 @@
+#include "daemon.h"
+
+#include <spdlog/spdlog.h>
+#include <uv.h>
+
+#include <memory>
+
+#include "app/line_manager.h"
+#include "app/status_summary.h"
+#include "config/loader.h"
+#include "crypto/random_source.h"
+#include "net/logging.h"
+#include "net/signal_watcher.h"
+#include "net/systemd_notifier.h"
+#include "net/udp_transport.h"
+#include "net/uv_clock.h"
+#include "net/uv_handle.h"
+#include "net/uv_timer_driver.h"
+#include "util/timer_queue.h"
+#include "uv_engine_port.h"
+
+namespace sipreg::daemon {
+namespace {
+
+void logIssues(spdlog::logger& log, const config::LoadResult& result) {
+    for (const auto& e : result.errors) log.error("{}", e.format("error"));
+    for (const auto& w : result.warnings) log.warn("{}", w.format("warning"));
+}
+
+std::string_view levelName(config::LogLevel l) { return config::toString(l); }
+
+class Daemon {
+public:
+    Daemon(uv_loop_t* loop, std::shared_ptr<spdlog::logger> log, config::Config config, std::string path)
+        : loop_(loop),
+          log_(std::move(log)),
+          path_(std::move(path)),
+          clock_(loop),
+          driver_(loop, timers_, clock_),
+          udp_(loop,
+               [this](std::string_view bytes, const net::SocketAddress& from, const net::SocketAddress&) {
+                   manager_->onDatagram(bytes, toPeer(from));
+               },
+               [this](const net::TransportError& e) { log_->debug("udp: {}", e.message); }),
+          port_(udp_, driver_),
+          notifier_(loop),
+          signals_(loop, [this](int signum) { onSignal(signum); }),
+          config_(std::move(config)) {}
+
+    int run() {
+        net::SignalWatcher::ignoreSigpipe();
+        std::vector<net::SocketAddress> bound;
+        for (const auto& l : config_.global.listen) {
+            auto address = net::SocketAddress::fromIp(l.address, l.port);
+            if (!address) {
+                log_->critical("listen {}: {}", l.address, address.error().message);
+                return kExitStartup;
+            }
+            auto b = udp_.bind(*address);
+            if (!b) {
+                log_->critical("cannot listen on {}: {}", address->toString(), b.error().message);
+                return kExitStartup;
+            }
+            log_->info("listening on udp {}", b->toString());
+            bound.push_back(*b);
+        }
+        port_.setBound(std::move(bound));
+        if (auto s = signals_.start(); !s) {
+            log_->critical("{}", s.error().message);
+            return kExitStartup;
+        }
+
+        app::ManagerSettings settings;
+        settings.responder.inviteStatus = config_.global.inviteResponse.code;
+        settings.responder.inviteReason = config_.global.inviteResponse.reason;
+        manager_ = std::make_unique<app::LineManager>(settings, port_, timers_, clock_, random_, log_);
+        manager_->setStatusListener([this](const app::StateCounts& c) { notifier_.status(app::statusLine(c)); });
+        manager_->start(config_);
+        // Ready once local start-up is done: registrars may be down, that is what the
+        // lines' own states report.
+        notifier_.ready();
+        log_->info("started with {} lines from {}", manager_->counts().total, path_);
+
+        uv_run(loop_, UV_RUN_DEFAULT);
+        return exitCode_;
+    }
+
+private:
+    void onSignal(int signum) {
+        if (signum == SIGHUP) {
+            reload();
+        } else if (!shuttingDown_) {
+            log_->info("signal {}: unregistering all lines (at most {} s)", signum,
+                       config_.global.shutdownTimeout.count());
+            shutdown();
+        } else {
+            log_->warn("signal {} again: exiting without waiting for the unregistrations", signum);
+            finish();
+        }
+    }
+
+    void reload() {
+        if (shuttingDown_) return;
+        notifier_.reloading();
+        log_->info("reloading {}", path_);
+        auto result = config::loadConfigFile(path_);
+        clock_.update();
+        if (!result.ok()) {
+            logIssues(*log_, result);
+            log_->error("reload rejected: {} error(s); the running configuration stays in force",
+                        result.errors.size());
+            notifier_.ready();
+            return;
+        }
+        for (const auto& w : result.warnings) log_->warn("{}", w.format("warning"));
+        if (result.config->global.listen != config_.global.listen) {
+            log_->warn("listen addresses changed: that takes a restart; the sockets stay as they are");
+        }
+        if (result.config->global.logLevel != config_.global.logLevel && !logLevelPinned) {
+            if (auto lvl = net::parseLogLevel(levelName(result.config->global.logLevel))) log_->set_level(*lvl);
+        }
+        config_ = std::move(*result.config);
+        const config::ConfigDiff diff = manager_->reload(config_);
+        log_->info("reload applied: {} added, {} removed, {} changed, {} unchanged", diff.added.size(),
+                   diff.removed.size(), diff.changed.size(), diff.unchanged.size());
+        notifier_.ready();
+    }
+
+    void shutdown() {
+        shuttingDown_ = true;
+        notifier_.stopping();
+        manager_->stopAll();
+        deadline_ = clock_.now() + std::chrono::duration_cast<Duration>(config_.global.shutdownTimeout);
+        // Polled while stopping only: lines finish on responses and timeouts.
+        uv_timer_init(loop_, shutdownPoll_.get());
+        shutdownPoll_.get()->data = this;
+        uv_timer_start(shutdownPoll_.get(), &Daemon::onShutdownPoll, 20, 20);
+    }
+
+    static void onShutdownPoll(uv_timer_t* t) noexcept {
+        auto* self = static_cast<Daemon*>(t->data);
+        if (self == nullptr) return;
+        try {
+            const bool idle = self->manager_->idle();
+            if (idle || self->clock_.now() >= self->deadline_) {
+                if (!idle) {
+                    self->log_->warn("shutdown timeout: some lines were still unregistering");
+                } else {
+                    self->log_->info("all lines unregistered");
+                }
+                self->finish();
+            }
+        } catch (const std::exception& e) {
+            self->log_->error("shutdown: {}", e.what());
+            self->finish();
+        }
+    }
+
+    void finish() {
+        shutdownPoll_.reset();
+        manager_.reset();
+        driver_.close();
+        udp_.close();
+        notifier_.close();
+        signals_.close();
+    }
+
+public:
+    bool logLevelPinned = false;
+
+private:
+    uv_loop_t* loop_;
+    std::shared_ptr<spdlog::logger> log_;
+    std::string path_;
+    net::UvClock clock_;
+    TimerQueue timers_;
+    net::UvTimerDriver driver_;
+    net::UdpTransport udp_;
+    UvEnginePort port_;
+    net::SystemdNotifier notifier_;
+    net::SignalWatcher signals_;
+    crypto::OpenSslRandomSource random_;
+    config::Config config_;
+    std::unique_ptr<app::LineManager> manager_;
+    net::UvHandle<uv_timer_t> shutdownPoll_;
+    bool shuttingDown_ = false;
+    TimePoint deadline_{};
+    int exitCode_ = kExitOk;
+};
+
+}  // namespace
+
+int runDaemon(const RunOptions& options) {
+    auto loaded = config::loadConfigFile(options.configPath);
+    auto provisional = net::setupLogging(spdlog::level::info);
+    if (!loaded.ok()) {
+        logIssues(*provisional, loaded);
+        provisional->critical("{}: configuration invalid, not starting", options.configPath);
+        return loaded.unreadable ? kExitUsage : kExitConfigInvalid;
+    }
+    const std::string level = options.logLevel ? *options.logLevel : std::string(levelName(loaded.config->global.logLevel));
+    auto parsedLevel = net::parseLogLevel(level);
+    if (!parsedLevel) {
+        provisional->critical("{}", parsedLevel.error().message);
+        return kExitUsage;
+    }
+    auto log = net::setupLogging(*parsedLevel);
+    for (const auto& w : loaded.warnings) log->warn("{}", w.format("warning"));
+
+    uv_loop_t loop;
+    if (uv_loop_init(&loop) != 0) {
+        log->critical("cannot create the event loop");
+        return kExitStartup;
+    }
+    int code = kExitOk;
+    {
+        Daemon daemon(&loop, log, std::move(*loaded.config), options.configPath);
+        daemon.logLevelPinned = options.logLevel.has_value();
+        code = daemon.run();
+    }
+    // Drain the close callbacks of every handle, then the loop must be empty.
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&loop) != 0) log->warn("event loop closed with handles still open");
+    return code;
+}
+
+}  // namespace sipreg::daemon

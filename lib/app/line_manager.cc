@@ -1,0 +1,532 @@
+#include "app/line_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "app/line_settings_mapping.h"
+#include "app/sip_log.h"
+#include "sip/message.h"
+
+namespace sipreg::app {
+namespace {
+
+// Timer callbacks capture `this` and one 64-bit key so they fit std::function's inline
+// storage: arming a refresh never allocates.
+uint64_t timerKey(uint64_t id, uint64_t kind) { return (id << 3) | kind; }
+
+bool onlyLineBreaks(std::string_view bytes) {
+    return !bytes.empty() &&
+           std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == '\r' || c == '\n'; });
+}
+
+// A changed line whose binding identity is the same re-registers in place (the registrar
+// updates the binding); otherwise the old binding is removed first, or it would linger.
+bool sameBindingIdentity(const config::LineConfig& a, const config::LineConfig& b) {
+    return a.aor == b.aor && a.registrar == b.registrar && a.contact == b.contact &&
+           a.contactUser == b.contactUser && a.transport == b.transport &&
+           a.outboundProxy == b.outboundProxy;
+}
+
+}  // namespace
+
+LineManager::LineManager(ManagerSettings settings, EnginePort& port, TimerQueue& timers,
+                         const Clock& clock, crypto::RandomSource& random,
+                         std::shared_ptr<spdlog::logger> log)
+    : settings_(std::move(settings)),
+      port_(port),
+      timers_(timers),
+      clock_(clock),
+      random_(random),
+      log_(log ? std::move(log) : spdlog::default_logger()),
+      txn_(settings_.timers, settings_.responder, [&random] {
+          uint64_t seed = 0;
+          random.fill(std::span<uint8_t>(reinterpret_cast<uint8_t*>(&seed), sizeof seed));
+          return seed;
+      }()) {
+    queueTimer_ = timers_.create();
+}
+
+LineManager::~LineManager() {
+    std::vector<uint64_t> handles;
+    handles.reserve(lines_.size());
+    for (const auto& [h, _] : lines_) handles.push_back(h);
+    for (uint64_t h : handles) destroy(h);
+    for (const auto& [_, id] : txnTimers_) timers_.destroy(id);
+    timers_.destroy(queueTimer_);
+}
+
+// ---- configuration ----------------------------------------------------------------------
+
+void LineManager::start(const config::Config& config) {
+    config_ = config;
+    limiter_.setRate(static_cast<uint32_t>(std::max(1, config_.global.maxRate)),
+                     static_cast<uint32_t>(std::max(1, config_.global.maxRate)));
+    const Duration spread = std::chrono::duration_cast<Duration>(config_.global.startSpread);
+    for (const config::LineConfig& cfg : config_.lines) {
+        if (!cfg.enabled) continue;
+        Line& line = createLine(cfg, true);
+        scheduleStart(line, randomDelay(spread));
+    }
+    notifyStatus();
+    port_.timersChanged();
+}
+
+config::ConfigDiff LineManager::reload(const config::Config& next) {
+    config::ConfigDiff diff = config::diffConfigs(config_, next);
+    for (const std::string& id : diff.removed) {
+        if (Line* line = findById(id)) retire(*line, true);
+    }
+    for (const std::string& id : diff.changed) {
+        const config::LineConfig* before = configFor(id);
+        const config::LineConfig* after = next.findLine(id);
+        if (Line* line = findById(id)) {
+            const bool keepIdentity = before && after && after->enabled && sameBindingIdentity(*before, *after);
+            retire(*line, !keepIdentity);
+        }
+    }
+    config_ = next;
+    limiter_.setRate(static_cast<uint32_t>(std::max(1, config_.global.maxRate)),
+                     static_cast<uint32_t>(std::max(1, config_.global.maxRate)));
+    for (const config::LineConfig& cfg : config_.lines) {
+        if (!cfg.enabled || byId_.count(cfg.id) != 0) continue;
+        // Added, changed (its old self was retired above) or newly enabled.
+        Line& line = createLine(cfg, true);
+        scheduleStart(line, Duration{0});
+    }
+    drainDeferred();
+    sweep();
+    notifyStatus();
+    port_.timersChanged();
+    return diff;
+}
+
+void LineManager::stopAll() {
+    stopping_ = true;
+    std::vector<uint64_t> handles;
+    handles.reserve(lines_.size());
+    for (const auto& [h, _] : lines_) handles.push_back(h);
+    for (uint64_t h : handles) {
+        Line* line = find(h);
+        if (line == nullptr) continue;
+        timers_.cancel(line->startTimer);
+        if (line->machine) dispatch(*line, reg::Event::stop());
+    }
+    drainDeferred();
+    sweep();
+    port_.timersChanged();
+}
+
+bool LineManager::idle() const noexcept {
+    return std::all_of(lines_.begin(), lines_.end(), [](const auto& entry) {
+        const Line& line = *entry.second;
+        return !line.machine || line.machine->state() == reg::State::Stopped;
+    });
+}
+
+bool LineManager::refresh(std::string_view id) {
+    Line* line = findById(id);
+    if (line == nullptr) return false;
+    if (line->machine) {
+        timers_.cancel(line->startTimer);
+        dispatch(*line, line->machine->state() == reg::State::Stopped ? reg::Event::start()
+                                                                      : reg::Event::refresh());
+    } else {
+        scheduleStart(*line, Duration{0});
+    }
+    drainDeferred();
+    port_.timersChanged();
+    return true;
+}
+
+// ---- lines -------------------------------------------------------------------------------
+
+LineManager::Line& LineManager::createLine(const config::LineConfig& cfg, bool countIt) {
+    auto owned = std::make_unique<Line>();
+    Line& line = *owned;
+    line.handle = nextHandle_++;
+    line.id = cfg.id;
+    for (auto& t : line.timers) t = timers_.create();
+    line.startTimer = timers_.create();
+    lines_.emplace(line.handle, std::move(owned));
+    byId_[line.id] = line.handle;
+    if (countIt) {
+        ++counts_.total;
+        ++counts_[reg::State::Stopped];
+        line.counted = reg::State::Stopped;
+    }
+    return line;
+}
+
+void LineManager::setupMachine(Line& line, const config::LineConfig& cfg) {
+    const config::SipTarget& firstHop = cfg.outboundProxy ? *cfg.outboundProxy : cfg.registrar;
+    std::string error;
+    auto peer = port_.resolve(firstHop, cfg.transport);
+    if (!peer) {
+        error = "cannot reach " + firstHop.uri + ": " + peer.error().message;
+    } else if (auto local = port_.localAddressFor(*peer); !local) {
+        error = "no local address towards " + firstHop.uri + ": " + local.error().message;
+    } else if (auto settings = toLineSettings(cfg, local->host, local->port); !settings) {
+        error = settings.error().message;
+    } else if (auto machine = reg::RegistrationMachine::create(std::move(*settings), random_); !machine) {
+        error = machine.error().message;
+    } else {
+        line.peer = *peer;
+        line.machine = std::move(*machine);
+        line.setupError.clear();
+        return;
+    }
+    line.setupError = error;
+    const Duration retry = std::chrono::duration_cast<Duration>(cfg.failedRetry);
+    log_->error("line={} setup failed: {}; retry in {}", line.id, error, reg::formatDelay(retry));
+    countState(line, reg::State::Failed);
+    scheduleStart(line, retry);
+}
+
+void LineManager::scheduleStart(Line& line, Duration delay) {
+    timers_.arm(line.startTimer, clock_.now() + delay,
+                [this, handle = line.handle](TimePoint) { onStartTimer(handle); });
+}
+
+void LineManager::retire(Line& line, bool unregister) {
+    byId_.erase(line.id);
+    if (!line.retiring) {
+        --counts_.total;
+        --counts_[line.counted];
+        line.retiring = true;
+        ++retiring_;
+    }
+    timers_.cancel(line.startTimer);
+    if (unregister && line.machine && line.machine->state() != reg::State::Stopped) {
+        dispatch(line, reg::Event::stop());
+    } else {
+        line.machine.reset();  // nothing to undo at the registrar
+    }
+    sweepNeeded_ = true;
+}
+
+void LineManager::destroy(uint64_t handle) {
+    auto it = lines_.find(handle);
+    if (it == lines_.end()) return;
+    Line& line = *it->second;
+    std::vector<txn::TxnAction> out;
+    for (const Pending& p : line.pending) txn_.client().abandon(p.txn, out);
+    applyTxn(out);
+    for (auto& t : line.timers) timers_.destroy(t);
+    timers_.destroy(line.startTimer);
+    std::erase_if(waiting_, [handle](const QueuedRequest& q) { return q.handle == handle; });
+    if (!line.retiring) {
+        byId_.erase(line.id);
+        --counts_.total;
+        --counts_[line.counted];
+    } else {
+        --retiring_;
+    }
+    lines_.erase(it);
+}
+
+void LineManager::sweep() {
+    if (!sweepNeeded_) return;
+    sweepNeeded_ = false;
+    std::vector<uint64_t> done;
+    for (const auto& [h, line] : lines_) {
+        if (line->retiring && (!line->machine || line->machine->state() == reg::State::Stopped)) done.push_back(h);
+    }
+    for (uint64_t h : done) destroy(h);
+}
+
+// ---- events into machines ----------------------------------------------------------------
+
+void LineManager::dispatch(Line& line, const reg::Event& event) {
+    if (!line.machine) return;
+    // The action list is reused; nothing below calls back into dispatch (transport
+    // failures are deferred), so it is never clobbered mid-iteration.
+    actions_.clear();
+    line.machine->on(event, clock_.now(), actions_);
+    for (const reg::Action& a : actions_) apply(line, a);
+}
+
+void LineManager::apply(Line& line, const reg::Action& a) {
+    switch (a.kind) {
+        case reg::Action::Kind::SendRequest: {
+            const bool exempt = a.purpose == reg::RequestPurpose::KeepAlive;
+            if (exempt || (waiting_.empty() && limiter_.tryTake(clock_.now()))) {
+                startTransaction(line, std::string(a.branch), a.method, a.bytes);
+            } else {
+                ++counters_.rateLimited;
+                waiting_.push_back(QueuedRequest{line.handle, std::string(a.branch), std::string(a.method), a.bytes});
+                armQueueTimer();
+            }
+            break;
+        }
+        case reg::Action::Kind::CancelRequest:
+            cancelTransaction(line, a.branch);
+            break;
+        case reg::Action::Kind::SendKeepAlive:
+            if (auto sent = port_.send(line.peer, a.bytes); !sent) {
+                ++counters_.sendErrors;
+                log_->debug("line={} keep-alive not sent: {}", line.id, sent.error().message);
+            }
+            break;
+        case reg::Action::Kind::ArmTimer: {
+            const uint64_t key = timerKey(line.handle, static_cast<uint64_t>(a.timer));
+            timers_.arm(line.timers[static_cast<std::size_t>(a.timer)], a.at,
+                        [this, key](TimePoint) { onLineTimer(key >> 3, static_cast<reg::TimerKind>(key & 7)); });
+            break;
+        }
+        case reg::Action::Kind::CancelTimer:
+            timers_.cancel(line.timers[static_cast<std::size_t>(a.timer)]);
+            break;
+        case reg::Action::Kind::StateChanged:
+            logStateChange(line, a);
+            countState(line, a.to);
+            if (line.retiring && a.to == reg::State::Stopped) sweepNeeded_ = true;
+            break;
+        case reg::Action::Kind::Refreshed:
+            if (log_->should_log(spdlog::level::debug)) log_->debug("line={} {}", line.id, reg::describe(a));
+            break;
+    }
+}
+
+void LineManager::startTransaction(Line& line, std::string branch, std::string_view method, std::string bytes) {
+    if (log_->should_log(spdlog::level::trace)) {
+        log_->trace("line={} send {} bytes:\n{}", line.id, bytes.size(), redactForLog(bytes));
+    }
+    std::vector<txn::TxnAction> out;
+    auto started = txn_.client().start(branch, method, std::move(bytes), line.peer, line.handle, clock_.now(), out);
+    if (!started) {
+        // A duplicate or empty branch is a bug in the caller; fail this attempt only.
+        log_->error("line={} transaction not started: {}", line.id, started.error().message);
+        deferred_.push_back(Deferred{line.handle, std::move(branch), false});
+        return;
+    }
+    line.pending.push_back(Pending{std::move(branch), *started});
+    applyTxn(out);
+}
+
+void LineManager::cancelTransaction(Line& line, std::string_view branch) {
+    auto it = std::find_if(line.pending.begin(), line.pending.end(),
+                           [&](const Pending& p) { return p.branch == branch; });
+    if (it != line.pending.end()) {
+        std::vector<txn::TxnAction> out;
+        txn_.client().abandon(it->txn, out);
+        line.pending.erase(it);
+        applyTxn(out);
+        return;
+    }
+    std::erase_if(waiting_, [&](const QueuedRequest& q) { return q.handle == line.handle && q.branch == branch; });
+}
+
+void LineManager::applyTxn(std::vector<txn::TxnAction>& actions) {
+    std::vector<txn::TxnId> failed;
+    for (const txn::TxnAction& a : actions) {
+        switch (a.kind) {
+            case txn::TxnAction::Kind::Send:
+                if (auto sent = port_.send(a.peer, a.bytes); !sent) {
+                    ++counters_.sendErrors;
+                    log_->debug("send failed: {}", sent.error().message);
+                    if (a.txn != 0 && txn_.client().contains(a.txn)) failed.push_back(a.txn);
+                }
+                break;
+            case txn::TxnAction::Kind::ArmTimer: {
+                const uint64_t key = timerKey(a.txn, static_cast<uint64_t>(a.timer));
+                auto [it, inserted] = txnTimers_.try_emplace(key);
+                if (inserted) it->second = timers_.create();
+                timers_.arm(it->second, a.at,
+                            [this, key](TimePoint) { onTxnTimer(key >> 3, static_cast<txn::TimerKind>(key & 7)); });
+                break;
+            }
+            case txn::TxnAction::Kind::CancelTimer: {
+                auto it = txnTimers_.find(timerKey(a.txn, static_cast<uint64_t>(a.timer)));
+                if (it != txnTimers_.end()) {
+                    timers_.destroy(it->second);
+                    txnTimers_.erase(it);
+                }
+                break;
+            }
+            case txn::TxnAction::Kind::DeliverTimeout:
+            case txn::TxnAction::Kind::DeliverTransportError: {
+                Line* line = find(a.owner);
+                if (line == nullptr) break;
+                auto it = std::find_if(line->pending.begin(), line->pending.end(),
+                                       [&](const Pending& p) { return p.txn == a.txn; });
+                if (it == line->pending.end()) break;
+                deferred_.push_back(Deferred{line->handle, std::move(it->branch),
+                                             a.kind == txn::TxnAction::Kind::DeliverTimeout});
+                line->pending.erase(it);
+                break;
+            }
+        }
+    }
+    for (txn::TxnId id : failed) {
+        std::vector<txn::TxnAction> more;
+        txn_.client().onTransportError(id, more);
+        applyTxn(more);
+    }
+}
+
+void LineManager::drainDeferred() {
+    // Bounded: each deferred event concerns a transaction that no longer exists, and a
+    // machine reacting to it starts at most one new transaction.
+    for (std::size_t rounds = 0; !deferred_.empty() && rounds < 16; ++rounds) {
+        std::vector<Deferred> batch;
+        batch.swap(deferred_);
+        for (Deferred& d : batch) {
+            Line* line = find(d.handle);
+            if (line == nullptr) continue;
+            dispatch(*line, d.timeout ? reg::Event::transactionTimeout(d.branch)
+                                      : reg::Event::transportError(d.branch));
+        }
+    }
+}
+
+void LineManager::armQueueTimer() {
+    if (waiting_.empty()) {
+        timers_.cancel(queueTimer_);
+        return;
+    }
+    const TimePoint at = limiter_.nextAvailable(clock_.now());
+    timers_.arm(queueTimer_, at, [this](TimePoint) { pumpQueue(); });
+}
+
+void LineManager::pumpQueue() {
+    while (!waiting_.empty() && limiter_.tryTake(clock_.now())) {
+        QueuedRequest q = std::move(waiting_.front());
+        waiting_.pop_front();
+        if (Line* line = find(q.handle)) startTransaction(*line, std::move(q.branch), q.method, std::move(q.bytes));
+    }
+    armQueueTimer();
+    drainDeferred();
+    sweep();
+}
+
+void LineManager::onStartTimer(uint64_t handle) {
+    Line* line = find(handle);
+    if (line == nullptr || line->retiring || stopping_) return;
+    if (!line->machine) {
+        // First start, or a retry of a setup that failed (unresolvable registrar, ...).
+        const config::LineConfig* cfg = configFor(line->id);
+        if (cfg == nullptr) return;
+        setupMachine(*line, *cfg);
+    }
+    if (line->machine && line->machine->state() == reg::State::Stopped) dispatch(*line, reg::Event::start());
+    drainDeferred();
+    sweep();
+}
+
+void LineManager::onLineTimer(uint64_t handle, reg::TimerKind kind) {
+    Line* line = find(handle);
+    if (line == nullptr) return;
+    dispatch(*line, reg::Event::timerFired(kind));
+    drainDeferred();
+    sweep();
+}
+
+void LineManager::onTxnTimer(txn::TxnId txn, txn::TimerKind kind) {
+    auto it = txnTimers_.find(timerKey(txn, static_cast<uint64_t>(kind)));
+    if (it != txnTimers_.end()) {
+        // A fired slot is not armed any more; free it so finished transactions leave nothing.
+        timers_.destroy(it->second);
+        txnTimers_.erase(it);
+    }
+    std::vector<txn::TxnAction> out;
+    txn_.onTimer(txn, kind, clock_.now(), out);
+    applyTxn(out);
+    drainDeferred();
+    sweep();
+}
+
+// ---- network input -----------------------------------------------------------------------
+
+void LineManager::onDatagram(std::string_view bytes, const txn::Peer& from) {
+    ++counters_.datagramsIn;
+    if (onlyLineBreaks(bytes)) {
+        ++counters_.keepAlivePings;
+        return;
+    }
+    auto parsed = sip::parseDatagram(bytes);
+    if (!parsed) {
+        ++counters_.malformed;
+        log_->debug("dropped malformed datagram ({} bytes): {}", bytes.size(), parsed.error().message);
+        return;
+    }
+    const sip::Message& msg = *parsed;
+    if (log_->should_log(spdlog::level::trace)) {
+        log_->trace("received {} bytes:\n{}", bytes.size(), redactForLog(msg.raw()));
+    }
+    std::vector<txn::TxnAction> out;
+    auto in = txn_.onMessage(msg, from, clock_.now(), out);
+    applyTxn(out);
+    if (in.wasResponse) {
+        using Outcome = txn::ClientTransactionTable::Match::Outcome;
+        if (in.match.outcome == Outcome::Deliver) {
+            if (Line* line = find(in.match.owner)) {
+                if (msg.statusCode() >= 200) {
+                    std::erase_if(line->pending, [&](const Pending& p) { return p.txn == in.match.txn; });
+                }
+                dispatch(*line, reg::Event::responseReceived(msg));
+            }
+        } else if (in.match.outcome == Outcome::Stray) {
+            ++counters_.strayResponses;
+            log_->debug("stray response {} {} ignored", msg.statusCode(), msg.reason());
+        }
+    }
+    drainDeferred();
+    sweep();
+    port_.timersChanged();
+}
+
+// ---- status ------------------------------------------------------------------------------
+
+void LineManager::countState(Line& line, reg::State now) {
+    if (line.retiring || line.counted == now) return;
+    --counts_[line.counted];
+    ++counts_[now];
+    line.counted = now;
+    notifyStatus();
+}
+
+void LineManager::notifyStatus() {
+    if (statusListener_) statusListener_(counts_);
+}
+
+void LineManager::logStateChange(const Line& line, const reg::Action& a) {
+    const auto level = (a.to == reg::State::Failed || a.to == reg::State::Waiting) ? spdlog::level::warn
+                                                                                  : spdlog::level::info;
+    log_->log(level, "line={}{} {} -> {}: {}", line.id, line.retiring ? " (retired)" : "",
+              reg::stateName(a.from), reg::stateName(a.to), a.text);
+}
+
+std::optional<LineView> LineManager::line(std::string_view id) const {
+    auto it = byId_.find(std::string(id));
+    if (it == byId_.end()) return std::nullopt;
+    const Line& l = *lines_.at(it->second);
+    return LineView{l.id, l.machine ? l.machine->state() : l.counted, l.machine.get(), l.setupError};
+}
+
+void LineManager::forEachLine(const std::function<void(const LineView&)>& fn) const {
+    for (const config::LineConfig& cfg : config_.lines) {
+        if (auto v = line(cfg.id)) fn(*v);
+    }
+}
+
+LineManager::Line* LineManager::find(uint64_t handle) {
+    auto it = lines_.find(handle);
+    return it == lines_.end() ? nullptr : it->second.get();
+}
+
+LineManager::Line* LineManager::findById(std::string_view id) {
+    auto it = byId_.find(std::string(id));
+    return it == byId_.end() ? nullptr : find(it->second);
+}
+
+const config::LineConfig* LineManager::configFor(std::string_view id) const { return config_.findLine(id); }
+
+Duration LineManager::randomDelay(Duration max) {
+    if (max.count() <= 0) return Duration{0};
+    uint64_t r = 0;
+    random_.fill(std::span<uint8_t>(reinterpret_cast<uint8_t*>(&r), sizeof r));
+    return Duration{static_cast<int64_t>(r % static_cast<uint64_t>(max.count()))};
+}
+
+}  // namespace sipreg::app

@@ -1,0 +1,165 @@
+// Process-wide settings: sockets, pacing, shutdown, logging, INVITE answer, TLS trust.
+#include <arpa/inet.h>
+
+#include <array>
+
+#include "config/parsers.h"
+
+namespace sipreg::config::detail {
+
+namespace {
+
+constexpr std::array<std::string_view, 2> kListenKeys{"address", "port"};
+constexpr std::array<std::string_view, 2> kInviteKeys{"code", "reason"};
+constexpr std::array<std::string_view, 2> kTlsKeys{"ca_file", "verify_peer"};
+
+std::optional<ListenAddress> parseListenEntry(Diagnostics& diag, const YAML::Node& node, const YAML::Mark& at,
+                                              const std::string& path) {
+    if (!expectMap(diag, node, at, path, "a map with address and port")) return std::nullopt;
+    MapView map(diag, node, at, path, kListenKeys);
+    ListenAddress out;
+    out.address = std::string(limits::kDefaultListenAddress);
+    bool ok = true;
+    if (const Field* f = map.find("address")) {
+        if (auto v = readString(diag, *f)) {
+            std::string text = *v;
+            if (text.size() > 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+            unsigned char buf[16];
+            if (::inet_pton(AF_INET, text.c_str(), buf) == 1) {
+                out.isIpv6 = false;
+            } else if (::inet_pton(AF_INET6, text.c_str(), buf) == 1) {
+                out.isIpv6 = true;
+            } else {
+                diag.error(f->mark(), f->path, "expected an IPv4 or IPv6 address such as 0.0.0.0 or ::, got '" + *v + "'");
+                ok = false;
+            }
+            out.address = text;
+        } else {
+            ok = false;
+        }
+    }
+    if (const Field* f = map.find("port")) {
+        if (auto v = readInt(diag, *f, limits::kListenPort)) {
+            out.port = static_cast<uint16_t>(*v);
+        } else {
+            ok = false;
+        }
+    }
+    if (!ok) return std::nullopt;
+    return out;
+}
+
+std::vector<ListenAddress> parseListen(Diagnostics& diag, const MapView& root) {
+    const Field* f = root.find("listen");
+    if (!f) return {ListenAddress{std::string(limits::kDefaultListenAddress), 0, false}};
+    std::vector<ListenAddress> out;
+    if (f->value.IsSequence()) {
+        if (f->value.size() == 0) diag.error(f->mark(), f->path, "must list at least one address");
+        std::size_t index = 0;
+        for (const YAML::Node& entry : f->value) {
+            const std::string path = indexPath(f->path, index++);
+            auto parsed = parseListenEntry(diag, entry, f->mark(), path);
+            if (!parsed) continue;
+            for (const ListenAddress& seen : out) {
+                if (seen == *parsed) {
+                    diag.error(entry.Mark(), path, "duplicate listen address " + parsed->address + " port " +
+                                                       std::to_string(parsed->port));
+                }
+            }
+            out.push_back(std::move(*parsed));
+        }
+        return out;
+    }
+    if (auto parsed = parseListenEntry(diag, f->value, f->keyMark, f->path)) out.push_back(std::move(*parsed));
+    return out;
+}
+
+std::string standardReason(int code) {
+    switch (code) {
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 480: return "Temporarily Unavailable";
+        case 486: return "Busy Here";
+        case 488: return "Not Acceptable Here";
+        case 500: return "Server Internal Error";
+        case 503: return "Service Unavailable";
+        case 600: return "Busy Everywhere";
+        case 603: return "Decline";
+        default: return "Unavailable";
+    }
+}
+
+InviteResponse parseInviteResponse(Diagnostics& diag, const MapView& root) {
+    InviteResponse out{limits::kDefaultInviteResponseCode, standardReason(limits::kDefaultInviteResponseCode)};
+    const Field* f = root.find("invite_response");
+    if (!f) return out;
+    if (f->value.IsScalar()) {
+        if (auto code = readInt(diag, *f, limits::kInviteResponseCode)) {
+            out.code = static_cast<int>(*code);
+            out.reason = standardReason(out.code);
+        }
+        return out;
+    }
+    if (!expectMap(diag, f->value, f->keyMark, f->path, "a status code or a map with code and reason")) return out;
+    MapView map(diag, f->value, f->keyMark, f->path, kInviteKeys);
+    map.requireKey("code", "a status code between 400 and 699");
+    if (const Field* code = map.find("code")) {
+        if (auto v = readInt(diag, *code, limits::kInviteResponseCode)) {
+            out.code = static_cast<int>(*v);
+            out.reason = standardReason(out.code);
+        }
+    }
+    if (const Field* reason = map.find("reason")) {
+        if (auto v = readText(diag, *reason, limits::kMaxTextLength, false)) out.reason = *v;
+    }
+    return out;
+}
+
+TlsSettings parseTls(Diagnostics& diag, const MapView& root) {
+    TlsSettings out;
+    const Field* f = root.find("tls");
+    if (!f || !expectMap(diag, f->value, f->keyMark, f->path)) return out;
+    MapView map(diag, f->value, f->keyMark, f->path, kTlsKeys);
+    if (const Field* ca = map.find("ca_file")) {
+        if (auto v = readString(diag, *ca)) out.caFile = *v;
+    }
+    if (const Field* verify = map.find("verify_peer")) {
+        if (auto v = readBool(diag, *verify)) out.verifyPeer = *v;
+    }
+    return out;
+}
+
+}  // namespace
+
+GlobalSettings parseGlobal(Diagnostics& diag, const MapView& root) {
+    GlobalSettings g;
+    g.listen = parseListen(diag, root);
+    g.maxRate = limits::kDefaultMaxRate;
+    if (const Field* f = root.find("max_rate")) {
+        if (auto v = readInt(diag, *f, limits::kMaxRate)) g.maxRate = static_cast<int>(*v);
+    }
+    g.startSpread = limits::kDefaultStartSpread;
+    if (const Field* f = root.find("start_spread")) {
+        if (auto v = readDuration(diag, *f, limits::kStartSpread)) g.startSpread = *v;
+    }
+    g.shutdownTimeout = limits::kDefaultShutdownTimeout;
+    if (const Field* f = root.find("shutdown_timeout")) {
+        if (auto v = readDuration(diag, *f, limits::kShutdownTimeout)) g.shutdownTimeout = *v;
+    }
+    g.logLevel = LogLevel::Info;
+    if (const Field* f = root.find("log_level")) {
+        if (auto v = readChoice<LogLevel>(diag, *f,
+                                          {{"trace", LogLevel::Trace},
+                                           {"debug", LogLevel::Debug},
+                                           {"info", LogLevel::Info},
+                                           {"warn", LogLevel::Warn},
+                                           {"error", LogLevel::Error}})) {
+            g.logLevel = *v;
+        }
+    }
+    g.inviteResponse = parseInviteResponse(diag, root);
+    g.tls = parseTls(diag, root);
+    return g;
+}
+
+}  // namespace sipreg::config::detail

@@ -1,0 +1,110 @@
+#include "config/model.h"
+
+#include <sstream>
+
+#include "config/duration.h"
+
+namespace sipreg::config {
+
+std::string_view toString(Transport t) noexcept {
+    switch (t) {
+        case Transport::Udp: return "udp";
+        case Transport::Tcp: return "tcp";
+        case Transport::Tls: return "tls";
+    }
+    return "?";
+}
+
+std::string_view toString(KeepaliveMethod m) noexcept {
+    switch (m) {
+        case KeepaliveMethod::Crlf: return "crlf";
+        case KeepaliveMethod::Options: return "options";
+    }
+    return "?";
+}
+
+std::string_view toString(LogLevel l) noexcept {
+    switch (l) {
+        case LogLevel::Trace: return "trace";
+        case LogLevel::Debug: return "debug";
+        case LogLevel::Info: return "info";
+        case LogLevel::Warn: return "warn";
+        case LogLevel::Error: return "error";
+    }
+    return "?";
+}
+
+std::string_view toString(DigestAlgorithm a) noexcept {
+    switch (a) {
+        case DigestAlgorithm::Md5: return "MD5";
+        case DigestAlgorithm::Sha256: return "SHA-256";
+        case DigestAlgorithm::Sha512_256: return "SHA-512-256";
+    }
+    return "?";
+}
+
+uint16_t defaultPort(Transport t) noexcept { return t == Transport::Tls ? 5061 : 5060; }
+
+const LineConfig* Config::findLine(std::string_view id) const noexcept {
+    for (const LineConfig& line : lines) {
+        if (line.id == id) return &line;
+    }
+    return nullptr;
+}
+
+namespace {
+
+std::string_view toString(SecretSource s) {
+    switch (s) {
+        case SecretSource::Literal: return "literal";
+        case SecretSource::File: return "file";
+        case SecretSource::Environment: return "env";
+        case SecretSource::Ha1Only: return "ha1";
+    }
+    return "?";
+}
+
+}  // namespace
+
+std::string describe(const LineConfig& line) {
+    std::ostringstream out;
+    out << "line " << line.id << (line.enabled ? "" : " (disabled)") << ": aor=" << line.aor
+        << " registrar=" << line.registrar.uri << " transport=" << toString(line.transport)
+        << " expires=" << formatDuration(line.expires);
+    if (line.outboundProxy) out << " proxy=" << line.outboundProxy->uri;
+    if (line.contact) out << " contact=" << *line.contact;
+    else if (!line.contactUser.empty()) out << " contact_user=" << line.contactUser;
+    out << " retry=" << formatDuration(line.retry.base) << ".." << formatDuration(line.retry.max)
+        << " failed_retry=" << formatDuration(line.failedRetry)
+        << " keepalive=" << (line.keepalive ? formatDuration(*line.keepalive) : std::string("off"));
+    if (line.keepalive) out << "/" << toString(line.keepaliveMethod);
+    out << " nat.rewrite_contact=" << (line.nat.rewriteContact ? "true" : "false");
+    if (line.auth) {
+        out << " auth(username=" << line.auth->username;
+        if (line.auth->realm) out << " realm=" << *line.auth->realm;
+        out << " secret=" << toString(line.auth->source);
+        if (!line.auth->sourceName.empty()) out << ":" << line.auth->sourceName;
+        if (line.auth->password) out << " password=" << *line.auth->password;
+        for (const auto& [algorithm, value] : line.auth->ha1) out << " ha1." << toString(algorithm) << "=" << value;
+        out << ")";
+    }
+    return out.str();
+}
+
+std::string describe(const GlobalSettings& g) {
+    std::ostringstream out;
+    out << "listen=";
+    for (std::size_t i = 0; i < g.listen.size(); ++i) {
+        if (i > 0) out << ",";
+        const auto& l = g.listen[i];
+        out << (l.isIpv6 ? "[" + l.address + "]" : l.address) << ":" << l.port;
+    }
+    out << " max_rate=" << g.maxRate << "/s start_spread=" << formatDuration(g.startSpread)
+        << " shutdown_timeout=" << formatDuration(g.shutdownTimeout) << " log_level=" << toString(g.logLevel)
+        << " invite_response=" << g.inviteResponse.code << " " << g.inviteResponse.reason
+        << " tls.verify_peer=" << (g.tls.verifyPeer ? "true" : "false");
+    if (!g.tls.caFile.empty()) out << " tls.ca_file=" << g.tls.caFile;
+    return out.str();
+}
+
+}  // namespace sipreg::config

@@ -1,0 +1,46 @@
+#pragma once
+// The stages of reading one document (internal to lib/config): global settings,
+// defaults, and one line at a time. Each reports into Diagnostics and keeps going.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/model.h"
+#include "config/yaml_reader.h"
+
+namespace sipreg::config::detail {
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+struct SecretContext {
+    std::string configDirectory;                     // base of relative password_file paths
+    std::optional<std::string> credentialsDirectory; // $CREDENTIALS_DIRECTORY
+    EnvLookup getEnv;
+};
+
+// What the loader needs to know about a parsed line beyond the model.
+struct LineFacts {
+    std::optional<std::string> id;  // set when the id itself is valid, even if the line is not
+    YAML::Mark idMark;
+    std::optional<YAML::Mark> literalPassword;  // where a literal `password:` key sits
+};
+
+GlobalSettings parseGlobal(Diagnostics& diag, const MapView& root);
+
+// Built-in defaults overridden by the `defaults:` block.
+LineSettings parseDefaults(Diagnostics& diag, const MapView& root);
+
+std::optional<LineConfig> parseLine(Diagnostics& diag, const YAML::Node& node, const YAML::Mark& fallbackMark,
+                                    const std::string& path, const LineSettings& defaults,
+                                    const SecretContext& secrets, LineFacts& facts);
+
+// Settings keys shared by `defaults:` and each line. Returns true when `transport` was given.
+bool parseSettings(Diagnostics& diag, const MapView& map, LineSettings& into);
+
+// Keys accepted by parseSettings, for building each map's allowed-key list.
+extern const std::vector<std::string_view> kSettingsKeys;
+
+}  // namespace sipreg::config::detail

@@ -1,0 +1,237 @@
+#include "config/yaml_reader.h"
+
+#include <algorithm>
+
+#include "config/duration.h"
+#include "config/key_suggestion.h"
+
+namespace sipreg::config::detail {
+
+namespace {
+
+bool hasMark(const YAML::Mark& m) { return m.line >= 0 && m.column >= 0; }
+
+std::string lowerCopy(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+}
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+bool scalarOrReport(Diagnostics& diag, const Field& f, std::string_view expected) {
+    if (f.value.IsScalar()) return true;
+    diag.error(f.mark(), f.path, "expected " + std::string(expected) + ", got " + describeKind(f.value));
+    return false;
+}
+
+std::string listNames(std::span<const std::string_view> names) {
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) out += (i + 1 == names.size()) ? " or " : ", ";
+        out += names[i];
+    }
+    return out;
+}
+
+}  // namespace
+
+ConfigIssue Diagnostics::make(const YAML::Mark& at, std::string path, std::string message) const {
+    ConfigIssue issue;
+    issue.file = file_;
+    if (hasMark(at)) {
+        issue.line = at.line + 1;
+        issue.column = at.column + 1;
+    }
+    issue.path = std::move(path);
+    issue.message = std::move(message);
+    return issue;
+}
+
+void Diagnostics::error(const YAML::Mark& at, std::string path, std::string message) {
+    errors_.push_back(make(at, std::move(path), std::move(message)));
+}
+
+void Diagnostics::warning(const YAML::Mark& at, std::string path, std::string message) {
+    warnings_.push_back(make(at, std::move(path), std::move(message)));
+}
+
+YAML::Mark Field::mark() const {
+    YAML::Mark m = value.Mark();
+    return hasMark(m) ? m : keyMark;
+}
+
+std::string describeKind(const YAML::Node& node) {
+    if (!node.IsDefined() || node.IsNull()) return "an empty value";
+    if (node.IsMap()) return "a map";
+    if (node.IsSequence()) return "a list";
+    return "'" + node.Scalar() + "'";
+}
+
+std::string joinPath(std::string_view parent, std::string_view key) {
+    if (parent.empty()) return std::string(key);
+    std::string out(parent);
+    out += '.';
+    out += key;
+    return out;
+}
+
+std::string indexPath(std::string_view parent, std::size_t index) {
+    return std::string(parent) + "[" + std::to_string(index) + "]";
+}
+
+MapView::MapView(Diagnostics& diag, const YAML::Node& map, const YAML::Mark& mark, std::string path,
+                 std::span<const std::string_view> allowed)
+    : diag_(diag), mark_(hasMark(map.Mark()) ? map.Mark() : mark), path_(std::move(path)) {
+    if (!map.IsMap()) return;
+    fields_.reserve(map.size());
+    for (auto it = map.begin(); it != map.end(); ++it) {
+        const YAML::Node& keyNode = it->first;
+        if (!keyNode.IsScalar()) {
+            diag_.error(keyNode.Mark(), path_, "keys must be plain names, got " + describeKind(keyNode));
+            continue;
+        }
+        std::string key = keyNode.Scalar();
+        std::string fieldPath = joinPath(path_, key);
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+            std::string message = "unknown key " + quoted(key);
+            if (auto hint = suggestClosest(key, allowed)) {
+                message += "; did you mean " + quoted(*hint) + "?";
+            } else {
+                message += " (expected " + listNames(allowed) + ")";
+            }
+            diag_.error(keyNode.Mark(), fieldPath, std::move(message));
+            continue;
+        }
+        if (const Field* first = find(key)) {
+            diag_.error(keyNode.Mark(), fieldPath,
+                        "duplicate key " + quoted(key) + " (first given at line " +
+                            std::to_string(first->keyMark.line + 1) + ")");
+            continue;
+        }
+        fields_.push_back(Field{std::move(key), it->second, keyNode.Mark(), std::move(fieldPath)});
+    }
+}
+
+const Field* MapView::find(std::string_view key) const noexcept {
+    for (const Field& f : fields_) {
+        if (f.key == key) return &f;
+    }
+    return nullptr;
+}
+
+void MapView::requireKey(std::string_view key, std::string_view what) const {
+    if (find(key)) return;
+    diag_.error(mark_, path_, "missing required key " + quoted(key) + " (" + std::string(what) + ")");
+}
+
+bool expectMap(Diagnostics& diag, const YAML::Node& node, const YAML::Mark& at, const std::string& path,
+               std::string_view what) {
+    if (node.IsMap()) return true;
+    const YAML::Mark m = hasMark(node.Mark()) ? node.Mark() : at;
+    diag.error(m, path, "expected " + std::string(what) + ", got " + describeKind(node));
+    return false;
+}
+
+std::optional<std::string> readString(Diagnostics& diag, const Field& f, bool allowEmpty) {
+    if (!scalarOrReport(diag, f, "a string")) return std::nullopt;
+    const std::string& s = f.value.Scalar();
+    if (s.empty() && !allowEmpty) {
+        diag.error(f.mark(), f.path, "must not be empty");
+        return std::nullopt;
+    }
+    return s;
+}
+
+std::optional<std::string> readText(Diagnostics& diag, const Field& f, std::size_t maxLength, bool allowEmpty) {
+    auto s = readString(diag, f, allowEmpty);
+    if (!s) return std::nullopt;
+    if (s->size() > maxLength) {
+        diag.error(f.mark(), f.path, "must be at most " + std::to_string(maxLength) + " bytes long");
+        return std::nullopt;
+    }
+    for (char c : *s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            diag.error(f.mark(), f.path, "must not contain control characters (line breaks, tabs)");
+            return std::nullopt;
+        }
+    }
+    return s;
+}
+
+std::optional<bool> readBool(Diagnostics& diag, const Field& f) {
+    if (!scalarOrReport(diag, f, "true or false")) return std::nullopt;
+    const std::string word = lowerCopy(f.value.Scalar());
+    if (word == "true") return true;
+    if (word == "false") return false;
+    diag.error(f.mark(), f.path, "expected true or false, got " + quoted(f.value.Scalar()));
+    return std::nullopt;
+}
+
+std::optional<long long> readInt(Diagnostics& diag, const Field& f, limits::IntRange range) {
+    if (!scalarOrReport(diag, f, "a whole number")) return std::nullopt;
+    const std::string& s = f.value.Scalar();
+    std::size_t i = 0;
+    bool negative = false;
+    if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+        negative = s[0] == '-';
+        i = 1;
+    }
+    long long value = 0;
+    bool digits = false;
+    for (; i < s.size(); ++i) {
+        if (s[i] < '0' || s[i] > '9') {
+            digits = false;
+            break;
+        }
+        digits = true;
+        // Stop accumulating once far out of any range; the range check below reports it.
+        if (value < 1'000'000'000'000LL) value = value * 10 + (s[i] - '0');
+    }
+    if (!digits) {
+        diag.error(f.mark(), f.path, "expected a whole number, got " + quoted(s));
+        return std::nullopt;
+    }
+    if (negative) value = -value;
+    if (value < range.min || value > range.max) {
+        diag.error(f.mark(), f.path,
+                   "must be between " + std::to_string(range.min) + " and " + std::to_string(range.max) +
+                       " (got " + s + ")");
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::optional<std::chrono::seconds> readDuration(Diagnostics& diag, const Field& f, limits::DurationRange range) {
+    if (!scalarOrReport(diag, f, "a duration (" + std::string(kDurationForms) + ")")) return std::nullopt;
+    auto parsed = parseDuration(f.value.Scalar());
+    if (!parsed) {
+        diag.error(f.mark(), f.path, parsed.error().message);
+        return std::nullopt;
+    }
+    if (*parsed < range.min || *parsed > range.max) {
+        diag.error(f.mark(), f.path,
+                   "must be between " + formatDuration(range.min) + " and " + formatDuration(range.max) +
+                       " (got " + f.value.Scalar() + ")");
+        return std::nullopt;
+    }
+    return *parsed;
+}
+
+std::optional<std::size_t> readChoiceIndex(Diagnostics& diag, const Field& f, std::span<const std::string_view> names) {
+    const std::string expected = "one of " + listNames(names);
+    if (!scalarOrReport(diag, f, expected)) return std::nullopt;
+    const std::string word = lowerCopy(f.value.Scalar());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (lowerCopy(names[i]) == word) return i;
+    }
+    std::string message = "expected " + expected + ", got " + quoted(f.value.Scalar());
+    if (auto hint = suggestClosest(f.value.Scalar(), names)) message += "; did you mean " + quoted(*hint) + "?";
+    diag.error(f.mark(), f.path, std::move(message));
+    return std::nullopt;
+}
+
+}  // namespace sipreg::config::detail

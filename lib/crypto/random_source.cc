@@ -1,0 +1,48 @@
+#include "crypto/random_source.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace sipreg::crypto {
+
+OpenSslRandomSource::OpenSslRandomSource() {
+    uint8_t probe[16];
+    fill(probe);
+}
+
+void OpenSslRandomSource::fill(std::span<uint8_t> out) {
+    // RAND_bytes takes an int length, so large requests go in bounded chunks.
+    constexpr std::size_t kChunk = 1 << 20;
+    std::size_t done = 0;
+    while (done < out.size()) {
+        const std::size_t n = std::min(kChunk, out.size() - done);
+        if (RAND_bytes(out.data() + done, static_cast<int>(n)) != 1) {
+            throw std::runtime_error("OpenSSL random generator failed (RAND_bytes)");
+        }
+        done += n;
+    }
+}
+
+uint64_t DeterministicRandomSource::next() noexcept {
+    state_ += 0x9e3779b97f4a7c15ULL;
+    uint64_t z = state_;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void DeterministicRandomSource::fill(std::span<uint8_t> out) {
+    ++fills_;
+    std::size_t i = 0;
+    while (i < out.size()) {
+        uint64_t v = next();
+        for (int k = 0; k < 8 && i < out.size(); ++k, ++i) {
+            out[i] = static_cast<uint8_t>(v & 0xff);
+            v >>= 8;
+        }
+    }
+}
+
+}  // namespace sipreg::crypto

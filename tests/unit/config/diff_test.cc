@@ -1,0 +1,91 @@
+#include <doctest/doctest.h>
+
+#include "config/diff.h"
+#include "config/loader.h"
+#include "config_test_support.h"
+
+using sipreg::config::Config;
+using sipreg::config::diffConfigs;
+using sipreg::config::test::Env;
+using sipreg::config::test::joined;
+using sipreg::config::test::load;
+
+namespace {
+
+using Ids = std::vector<std::string>;
+
+Config mustLoad(const std::string& yaml, Env env = {}) {
+    auto result = load(yaml, std::move(env));
+    REQUIRE_MESSAGE(result.ok(), joined(result.errors));
+    return std::move(*result.config);
+}
+
+const std::string kBase =
+    "lines:\n"
+    "  - { id: a, aor: 'sip:a@example.net' }\n"
+    "  - { id: b, aor: 'sip:b@example.net', auth: { password_env: B_PW } }\n"
+    "  - { id: c, aor: 'sip:c@example.net' }\n";
+
+}  // namespace
+
+TEST_CASE("identical configs: everything unchanged, in file order") {
+    const Config before = mustLoad(kBase, {{"B_PW", "x"}});
+    const Config after = mustLoad(kBase, {{"B_PW", "x"}});
+    const auto diff = diffConfigs(before, after);
+    CHECK(diff.unchanged == Ids{"a", "b", "c"});
+    CHECK(diff.added.empty());
+    CHECK(diff.removed.empty());
+    CHECK(diff.changed.empty());
+    CHECK_FALSE(diff.globalChanged);
+    CHECK(diff.empty());
+}
+
+TEST_CASE("added, removed, changed and unchanged lines by id") {
+    const Config before = mustLoad(kBase, {{"B_PW", "x"}});
+    const Config after = mustLoad(
+        "lines:\n"
+        "  - { id: d, aor: 'sip:d@example.net' }\n"
+        "  - { id: c, aor: 'sip:c@example.net', expires: 600 }\n"
+        "  - { id: b, aor: 'sip:b@example.net', auth: { password_env: B_PW } }\n"
+        "  - { id: e, aor: 'sip:e@example.net' }\n",
+        {{"B_PW", "x"}});
+    const auto diff = diffConfigs(before, after);
+    CHECK(diff.added == Ids{"d", "e"});
+    CHECK(diff.removed == Ids{"a"});
+    CHECK(diff.changed == Ids{"c"});
+    CHECK(diff.unchanged == Ids{"b"});
+    CHECK_FALSE(diff.globalChanged);
+    CHECK_FALSE(diff.empty());
+}
+
+TEST_CASE("a rotated secret changes the line even though the file text is the same") {
+    const Config before = mustLoad(kBase, {{"B_PW", "old"}});
+    const Config after = mustLoad(kBase, {{"B_PW", "new"}});
+    const auto diff = diffConfigs(before, after);
+    CHECK(diff.changed == Ids{"b"});
+    CHECK(diff.unchanged == Ids{"a", "c"});
+}
+
+TEST_CASE("a changed default changes every line that inherits it") {
+    const Config before = mustLoad(kBase, {{"B_PW", "x"}});
+    const Config after = mustLoad("defaults: { user_agent: other }\n" + kBase, {{"B_PW", "x"}});
+    const auto diff = diffConfigs(before, after);
+    CHECK(diff.changed == Ids{"a", "b", "c"});
+    CHECK_FALSE(diff.globalChanged);
+}
+
+TEST_CASE("global settings changes are flagged separately; moving a line is not a change") {
+    const Config before = mustLoad(kBase, {{"B_PW", "x"}});
+    const Config after = mustLoad(
+        "max_rate: 10\n"
+        "lines:\n"
+        "  - { id: c, aor: 'sip:c@example.net' }\n"
+        "  - { id: a, aor: 'sip:a@example.net' }\n"
+        "  - { id: b, aor: 'sip:b@example.net', auth: { password_env: B_PW } }\n",
+        {{"B_PW", "x"}});
+    const auto diff = diffConfigs(before, after);
+    CHECK(diff.globalChanged);
+    CHECK(diff.unchanged == Ids{"c", "a", "b"});
+    CHECK(diff.changed.empty());
+    CHECK_FALSE(diff.empty());
+}
