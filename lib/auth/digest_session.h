@@ -62,6 +62,10 @@ public:
     // `random` must outlive the session; it supplies every cnonce.
     DigestSession(DigestCredentials credentials, crypto::RandomSource& random,
                   DigestOptions options = {});
+    // Copies would reuse nonce counts and cnonce bookkeeping, so a session is not copied.
+    DigestSession(const DigestSession&) = delete;
+    DigestSession& operator=(const DigestSession&) = delete;
+    DigestSession(DigestSession&&) = default;
 
     // Picks a challenge among `challenges` (every WWW-Authenticate value of a 401 with
     // isProxy=false, or every Proxy-Authenticate value of a 407 with isProxy=true; see

@@ -20,6 +20,8 @@ enum class KeepaliveMethod { Crlf, Options };
 enum class LogLevel { Trace, Debug, Info, Warn, Error };
 enum class DigestAlgorithm { Md5, Sha256, Sha512_256 };
 
+// The word a config file uses for each value ("udp", "options", "info", "SHA-256").
+// (doctest finds these by ADL: compare these enums inside CHECK((a == b)).)
 std::string_view toString(Transport t) noexcept;
 std::string_view toString(KeepaliveMethod m) noexcept;
 std::string_view toString(LogLevel l) noexcept;

@@ -87,8 +87,9 @@ MapView::MapView(Diagnostics& diag, const YAML::Node& map, const YAML::Mark& mar
     : diag_(diag), mark_(hasMark(map.Mark()) ? map.Mark() : mark), path_(std::move(path)) {
     if (!map.IsMap()) return;
     fields_.reserve(map.size());
-    for (auto it = map.begin(); it != map.end(); ++it) {
-        const YAML::Node& keyNode = it->first;
+    // By value: yaml-cpp iterators hand out temporaries, references into them dangle.
+    for (const auto& entry : map) {
+        const YAML::Node keyNode = entry.first;
         if (!keyNode.IsScalar()) {
             diag_.error(keyNode.Mark(), path_, "keys must be plain names, got " + describeKind(keyNode));
             continue;
@@ -111,7 +112,7 @@ MapView::MapView(Diagnostics& diag, const YAML::Node& map, const YAML::Mark& mar
                             std::to_string(first->keyMark.line + 1) + ")");
             continue;
         }
-        fields_.push_back(Field{std::move(key), it->second, keyNode.Mark(), std::move(fieldPath)});
+        fields_.push_back(Field{std::move(key), entry.second, keyNode.Mark(), std::move(fieldPath)});
     }
 }
 

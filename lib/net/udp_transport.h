@@ -6,7 +6,6 @@
 // asynchronous ones (queued sends, receive errors) through the error handler.
 #include <uv.h>
 
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>

@@ -84,6 +84,7 @@ Result<std::vector<AuthValue>> parseAuthValues(std::string_view s) {
                 if (valueEnd == valueStart) {
                     return makeError("auth: parameter without value", valueStart);
                 }
+                if (v.params.items.capacity() == 0) v.params.items.reserve(8);
                 GenericParam p;
                 p.name = s.substr(nameStart, nameEnd - nameStart);
                 p.value = s.substr(valueStart, valueEnd - valueStart);

@@ -1,5 +1,6 @@
 #include "sip/header_id.h"
 
+#include <algorithm>
 #include <array>
 
 #include "sip/text.h"
@@ -86,13 +87,38 @@ constexpr HeaderId compactForm(char c) noexcept {
     }
 }
 
+constexpr std::size_t kMaxNameLength = 24;
+
+// kNames sorted by length, with the index of the first entry of each length.
+struct ByLength {
+    std::array<NameEntry, kNames.size()> entries{};
+    std::array<std::size_t, kMaxNameLength + 2> firstOfLength{};
+};
+
+constexpr ByLength makeByLength() {
+    ByLength t;
+    t.entries = kNames;
+    std::sort(t.entries.begin(), t.entries.end(),
+              [](const NameEntry& a, const NameEntry& b) { return a.name.size() < b.name.size(); });
+    std::size_t i = 0;
+    for (std::size_t len = 0; len <= kMaxNameLength + 1; ++len) {
+        while (i < t.entries.size() && t.entries[i].name.size() < len) ++i;
+        t.firstOfLength[len] = i;
+    }
+    return t;
+}
+
+constexpr ByLength kByLength = makeByLength();
+static_assert(kByLength.entries.back().name.size() <= kMaxNameLength);
+
 }  // namespace
 
 HeaderId headerIdFromName(std::string_view name) noexcept {
     if (name.size() == 1) return compactForm(name[0]);
-    // Comparing the length first rejects almost every entry with one integer compare.
-    for (const auto& e : kNames) {
-        if (e.name.size() == name.size() && text::iequals(e.name, name)) return e.id;
+    if (name.size() >= kByLength.firstOfLength.size() - 1) return HeaderId::Other;
+    // Only the few names of the same length are compared; this runs once per header line.
+    for (std::size_t i = kByLength.firstOfLength[name.size()]; i < kByLength.firstOfLength[name.size() + 1]; ++i) {
+        if (text::iequals(kByLength.entries[i].name, name)) return kByLength.entries[i].id;
     }
     return HeaderId::Other;
 }

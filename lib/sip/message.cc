@@ -55,9 +55,8 @@ bool isSipVersion(std::string_view v) noexcept {
     return true;
 }
 
-Result<void> parseStatusLine(std::string_view d, const Line& l, Message& m, bool& isRequest,
-                             std::string_view& version, int& status, std::string_view& reason) {
-    (void)m;
+Result<void> parseStatusLine(std::string_view d, const Line& l, bool& isRequest, std::string_view& version,
+                             int& status, std::string_view& reason) {
     std::string_view line = d.substr(l.begin, l.end - l.begin);
     isRequest = false;
     std::size_t sp = line.find(' ');
@@ -124,7 +123,7 @@ Result<MessageParser::Head> MessageParser::parseHead(std::string_view d, const P
     }
     std::string_view line = d.substr(l.begin, l.end - l.begin);
     if (line.size() >= 4 && text::iequals(line.substr(0, 4), "SIP/")) {
-        if (auto r = parseStatusLine(d, l, m, m.isRequest_, m.version_, m.status_, m.reason_); !r) {
+        if (auto r = parseStatusLine(d, l, m.isRequest_, m.version_, m.status_, m.reason_); !r) {
             return r.error();
         }
     } else {

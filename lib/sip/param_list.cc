@@ -80,6 +80,8 @@ Result<std::size_t> parseSemicolonParams(std::string_view s, std::size_t pos, Pa
             p.hasValue = true;
             pos = text::skipLws(s, pos);
         }
+        // One allocation covers the usual handful of parameters.
+        if (out.items.capacity() == 0) out.items.reserve(4);
         out.items.push_back(p);
     }
     return pos;

@@ -10,6 +10,7 @@ Result<TxnId> ClientTransactionTable::start(std::string branch, std::string_view
                                             std::string request, const Peer& to,
                                             uint64_t owner, TimePoint now,
                                             std::vector<TxnAction>& out) {
+    releaseRetired();
     if (branch.empty()) return makeError("client transaction: request has no Via branch");
     if (byBranch_.count(branch) != 0)
         return makeError("client transaction: branch " + branch + " is already in use");
@@ -26,6 +27,7 @@ Result<TxnId> ClientTransactionTable::start(std::string branch, std::string_view
 ClientTransactionTable::Match ClientTransactionTable::onResponse(const sip::Message& response,
                                                                  TimePoint now,
                                                                  std::vector<TxnAction>& out) {
+    releaseRetired();
     Match m;
     auto viaList = sip::vias(response);
     auto cs = sip::cseq(response);
@@ -61,6 +63,7 @@ ClientTransactionTable::Match ClientTransactionTable::onResponse(const sip::Mess
 
 void ClientTransactionTable::onTimer(TxnId txn, TimerKind kind, TimePoint now,
                                      std::vector<TxnAction>& out) {
+    releaseRetired();
     auto it = byId_.find(txn);
     if (it == byId_.end()) return;  // already gone: a stale timer
     const auto retransmissionsBefore = it->second.retransmissions();
@@ -73,6 +76,7 @@ void ClientTransactionTable::onTimer(TxnId txn, TimerKind kind, TimePoint now,
 }
 
 void ClientTransactionTable::onTransportError(TxnId txn, std::vector<TxnAction>& out) {
+    releaseRetired();
     auto it = byId_.find(txn);
     if (it == byId_.end()) return;
     const auto sizeBefore = out.size();
@@ -83,17 +87,23 @@ void ClientTransactionTable::onTransportError(TxnId txn, std::vector<TxnAction>&
 }
 
 void ClientTransactionTable::abandon(TxnId txn, std::vector<TxnAction>& out) {
+    releaseRetired();
     auto it = byId_.find(txn);
     if (it == byId_.end()) return;
     it->second.abandon(out);
     eraseIfTerminated(it);
 }
 
-void ClientTransactionTable::eraseIfTerminated(
-    std::unordered_map<TxnId, ClientTransaction>::iterator it) {
+std::optional<TxnId> ClientTransactionTable::findByBranch(std::string_view branch) const noexcept {
+    auto it = byBranch_.find(branch);
+    if (it == byBranch_.end()) return std::nullopt;
+    return it->second;
+}
+
+void ClientTransactionTable::eraseIfTerminated(Map::iterator it) {
     if (it->second.state() != ClientTransaction::State::Terminated) return;
     byBranch_.erase(std::string_view(it->second.branch()));
-    byId_.erase(it);
+    retired_.push_back(byId_.extract(it));
 }
 
 }  // namespace sipreg::txn

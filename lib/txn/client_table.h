@@ -2,6 +2,7 @@
 // The client transactions in flight, keyed by the branch of the request's top Via.
 // Responses are matched per RFC 3261 17.1.3: top Via branch AND CSeq method.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -50,17 +51,24 @@ public:
     // The owner no longer cares (line removed): cancels timers, reports nothing.
     void abandon(TxnId txn, std::vector<TxnAction>& out);
 
+    // The transaction carrying `branch` (e.g. to abandon a request its owner superseded).
+    std::optional<TxnId> findByBranch(std::string_view branch) const noexcept;
     bool contains(TxnId txn) const noexcept { return byId_.count(txn) != 0; }
     std::size_t size() const noexcept { return byId_.size(); }
     const ClientCounters& counters() const noexcept { return counters_; }
     const TimerValues& timerValues() const noexcept { return timers_; }
 
 private:
-    void eraseIfTerminated(std::unordered_map<TxnId, ClientTransaction>::iterator it);
+    using Map = std::unordered_map<TxnId, ClientTransaction>;
+    void eraseIfTerminated(Map::iterator it);
+    // Terminated transactions stay here until the next call, so the views in the actions
+    // that reported their end (branch) remain valid while the caller handles them.
+    void releaseRetired() noexcept { retired_.clear(); }
 
     TimerValues timers_;
     TxnId nextId_ = 1;
-    std::unordered_map<TxnId, ClientTransaction> byId_;
+    Map byId_;
+    std::vector<Map::node_type> retired_;
     std::unordered_map<std::string_view, TxnId> byBranch_;  // views into the transactions
     ClientCounters counters_;
 };

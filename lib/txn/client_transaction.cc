@@ -25,6 +25,7 @@ void ClientTransaction::arm(TimerKind kind, TimePoint at, std::vector<TxnAction>
     a.kind = TxnAction::Kind::ArmTimer;
     a.txn = id_;
     a.owner = owner_;
+    a.branch = branch_;
     a.timer = kind;
     a.at = at;
     out.push_back(a);
@@ -38,6 +39,7 @@ void ClientTransaction::cancel(TimerKind kind, std::vector<TxnAction>& out) {
     a.kind = TxnAction::Kind::CancelTimer;
     a.txn = id_;
     a.owner = owner_;
+    a.branch = branch_;
     a.timer = kind;
     out.push_back(a);
 }
@@ -47,6 +49,7 @@ void ClientTransaction::send(bool retransmission, std::vector<TxnAction>& out) c
     a.kind = TxnAction::Kind::Send;
     a.txn = id_;
     a.owner = owner_;
+    a.branch = branch_;
     a.bytes = request_;
     a.peer = to_;
     a.retransmission = retransmission;
@@ -98,6 +101,7 @@ void ClientTransaction::onTimer(TimerKind kind, TimePoint now, std::vector<TxnAc
             a.kind = TxnAction::Kind::DeliverTimeout;
             a.txn = id_;
             a.owner = owner_;
+    a.branch = branch_;
             out.push_back(a);
             return;
         }
@@ -118,6 +122,7 @@ void ClientTransaction::onTransportError(std::vector<TxnAction>& out) {
     a.kind = TxnAction::Kind::DeliverTransportError;
     a.txn = id_;
     a.owner = owner_;
+    a.branch = branch_;
     out.push_back(a);
 }
 

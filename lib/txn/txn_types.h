@@ -63,8 +63,9 @@ struct TxnAction {
     uint64_t owner = 0;           // client transactions: the cookie given at start
     TimerKind timer = TimerKind::E;
     TimePoint at{};
-    // Points into storage owned by the layer: valid until the next call into the layer.
+    // Views into storage owned by the layer: valid until the next call into the layer.
     std::string_view bytes;
+    std::string_view branch;      // client transactions: the request's Via branch
     Peer peer;
     bool retransmission = false;  // Send: a repeat of bytes already sent
 };

@@ -38,7 +38,7 @@ def _cfg_string(value):
 
 class Kamailio:
     def __init__(self, users=None, *, port=None, listen_ipv6=False, ipv6_port=None,
-                 algorithm="MD5", challenge=401, realm="sipreg.test",
+                 algorithm="MD5", challenge=401, realm=None,
                  min_expires=10, max_expires=3600, default_expires=3600, min_expires_mode=False,
                  nonce_expire=300, timer_interval=1, children=2, start_timeout=15.0,
                  extra_log=False):
@@ -94,11 +94,13 @@ class Kamailio:
         listen = f"listen=udp:{self.host}:{self.port}\n"
         if self.listen_ipv6:
             listen += f"listen=udp:[::1]:{self.ipv6_port}\n"
+        # The realm defaults to the To domain, the usual choice for a registrar.
+        realm = "$td" if self.realm is None else _cfg_string(self.realm)
         if self.challenge == 401:
-            authenticate = 'pv_www_authenticate("$td", "$sht(users=>$au)", "0")'
+            authenticate = f'pv_www_authenticate("{realm}", "$sht(users=>$au)", "0")'
             challenge = "www_challenge"
         else:
-            authenticate = 'pv_proxy_authenticate("$td", "$sht(users=>$au)", "0")'
+            authenticate = f'pv_proxy_authenticate("{realm}", "$sht(users=>$au)", "0")'
             challenge = "proxy_challenge"
         log_register = ('xlog("L_INFO", "REGISTER from $si:$sp user=$fU call-id=$ci cseq=$cs\\n");'
                         if self.extra_log else "")
@@ -159,7 +161,11 @@ request_route {{
     if (is_method("REGISTER")) {{
         $var(n) = $shtinc(stats=>register);
         $var(k) = "register::" + $fU;
-        $var(n) = $shtinc(stats=>$var(k));
+        if ($sht(stats=>$var(k)) == $null) {{
+            $sht(stats=>$var(k)) = 1;
+        }} else {{
+            $var(n) = $shtinc(stats=>$var(k));
+        }}
         {log_register}
         # Stateful from here on: absorbs retransmissions and is required for nc checks.
         if (!t_newtran()) {{
@@ -170,9 +176,9 @@ request_route {{
         $var(rc) = $rc;
         if ($var(rc) < 0) {{
             if ($var(rc) == -4) {{
-                {challenge}("$td", "17");
+                {challenge}("{realm}", "17");
             }} else {{
-                {challenge}("$td", "1");
+                {challenge}("{realm}", "1");
             }}
             exit;
         }}

@@ -75,3 +75,33 @@ def status_code(datagram):
 def header(datagram, name):
     m = re.search(rb"^" + re.escape(name.encode()) + rb"\s*:\s*(.*?)\r?$", datagram, re.MULTILINE | re.IGNORECASE)
     return m.group(1).decode() if m else None
+
+
+def parse_challenge(value):
+    """`Digest realm="x", nonce="y", qop="auth"` -> {"realm": "x", ...}"""
+    scheme, _, rest = value.partition(" ")
+    params = dict((k.lower(), v1 if v1 else v2)
+                  for k, v1, v2 in re.findall(r'([A-Za-z-]+)\s*=\s*(?:"([^"]*)"|([^\s,]+))', rest))
+    params["scheme"] = scheme
+    return params
+
+
+def digest_authorization(challenge, user, password, method, uri, nc=1, cnonce=None):
+    """An Authorization value answering `challenge` (a parse_challenge dict) with qop=auth."""
+    import hashlib
+    algorithm = challenge.get("algorithm", "MD5")
+    h = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}[algorithm.upper()]
+
+    def hx(s):
+        return h(s.encode()).hexdigest()
+
+    cnonce = cnonce or os.urandom(8).hex()
+    ha1 = hx(f"{user}:{challenge['realm']}:{password}")
+    ha2 = hx(f"{method}:{uri}")
+    ncs = f"{nc:08x}"
+    response = hx(f"{ha1}:{challenge['nonce']}:{ncs}:{cnonce}:auth:{ha2}")
+    value = (f'Digest username="{user}", realm="{challenge["realm"]}", nonce="{challenge["nonce"]}", '
+             f'uri="{uri}", response="{response}", algorithm={algorithm}, qop=auth, nc={ncs}, cnonce="{cnonce}"')
+    if "opaque" in challenge:
+        value += f', opaque="{challenge["opaque"]}"'
+    return value

@@ -211,7 +211,7 @@ TEST_CASE("many_errors.yaml: every problem is reported in one pass") {
         file + ":13:9: lines[2].id: duplicate line id 'trunk-a' (first used by lines[0] at " + file + ":7:9)",
         file + ":17:5: lines[3]: missing required key 'id' (a unique name for the line)",
     };
-    for (const auto& e : expected) CHECK_MESSAGE(std::count(errors.begin(), errors.end(), e) == 1, e + "\nGOT:\n" + joined(result.errors));
+    for (const auto& e : expected) CHECK_MESSAGE(std::count(errors.begin(), errors.end(), e) == 1, (e + "\nGOT:\n" + joined(result.errors)));
     // Plus the aor without a scheme on line 12.
     CHECK(std::count_if(errors.begin(), errors.end(),
                         [&](const std::string& e) { return e.rfind(file + ":12:10: lines[1].aor: ", 0) == 0; }) == 1);

@@ -32,7 +32,7 @@ TEST_CASE("full.yaml: every key lands in the model, overrides win over defaults"
     CHECK(g.maxRate == 200);
     CHECK(g.startSpread == 30s);
     CHECK(g.shutdownTimeout == 60s);
-    CHECK(g.logLevel == LogLevel::Debug);
+    CHECK((g.logLevel == LogLevel::Debug));
     CHECK(g.inviteResponse.code == 486);
     CHECK(g.inviteResponse.reason == "Busy Here Now");
     CHECK(g.tls.caFile == "/etc/ssl/certs/ca-certificates.crt");
@@ -55,7 +55,7 @@ TEST_CASE("full.yaml: every key lands in the model, overrides win over defaults"
         REQUIRE(l.auth.has_value());
         CHECK(l.auth->username == "15551234567");
         CHECK(l.auth->realm == std::optional<std::string>("example.net"));
-        CHECK(l.auth->source == SecretSource::Environment);
+        CHECK((l.auth->source == SecretSource::Environment));
         CHECK(l.auth->sourceName == "TRUNK_A_PASSWORD");
         REQUIRE(l.auth->password.has_value());
         CHECK(l.auth->password->reveal() == "trunk-a-secret");
@@ -67,13 +67,13 @@ TEST_CASE("full.yaml: every key lands in the model, overrides win over defaults"
         CHECK(l.outboundProxy->host == "sbc.example.net");
         CHECK(l.outboundProxy->looseRouting);
         CHECK(l.expires == 600s);
-        CHECK(l.transport == Transport::Tcp);
+        CHECK((l.transport == Transport::Tcp));
         CHECK(l.userAgent == "sipregd-test");
         CHECK(l.retry.base == 10s);
         CHECK(l.retry.max == 600s);
         CHECK(l.failedRetry == 3600s);
         CHECK(l.keepalive == std::optional<std::chrono::seconds>(25s));
-        CHECK(l.keepaliveMethod == KeepaliveMethod::Options);
+        CHECK((l.keepaliveMethod == KeepaliveMethod::Options));
         CHECK_FALSE(l.nat.rewriteContact);
         CHECK(l.nat.maxRewritesPerHour == 2);
     }
@@ -84,19 +84,19 @@ TEST_CASE("full.yaml: every key lands in the model, overrides win over defaults"
         CHECK(l.registrar.uri == "sips:example.org");
         CHECK(l.registrar.host == "example.org");
         CHECK(l.registrar.secure);
-        CHECK(l.transport == Transport::Tls);
+        CHECK((l.transport == Transport::Tls));
         CHECK(l.expires == 5400s);
         CHECK(l.userAgent.empty());
         CHECK(l.retry.base == 5s);
         CHECK(l.retry.max == 600s);
         CHECK(l.failedRetry == 900s);
         CHECK_FALSE(l.keepalive.has_value());
-        CHECK(l.keepaliveMethod == KeepaliveMethod::Crlf);
+        CHECK((l.keepaliveMethod == KeepaliveMethod::Crlf));
         CHECK(l.nat.rewriteContact);
         CHECK(l.nat.maxRewritesPerHour == 2);
         REQUIRE(l.auth.has_value());
         CHECK(l.auth->username == "bob");
-        CHECK(l.auth->source == SecretSource::Literal);
+        CHECK((l.auth->source == SecretSource::Literal));
         CHECK(l.auth->password->reveal() == "bob-secret");
         CHECK_FALSE(l.auth->realm.has_value());
         CHECK(l.contactUser == "bob");
@@ -112,20 +112,20 @@ TEST_CASE("full.yaml: every key lands in the model, overrides win over defaults"
         CHECK(l.contactUser == "carol-desk");
         REQUIRE(l.auth.has_value());
         CHECK(l.auth->username == "carol-auth");
-        CHECK(l.auth->source == SecretSource::Ha1Only);
+        CHECK((l.auth->source == SecretSource::Ha1Only));
         CHECK_FALSE(l.auth->password.has_value());
         REQUIRE(l.auth->ha1.size() == 2);
         CHECK(l.auth->ha1.at(DigestAlgorithm::Md5).reveal() == "0123456789abcdef0123456789abcdef");
         CHECK(l.auth->ha1.at(DigestAlgorithm::Sha256).reveal() ==
               "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
-        CHECK(l.transport == Transport::Tcp);
+        CHECK((l.transport == Transport::Tcp));
     }
     SUBCASE("dave: the registrar's ;transport= beats the inherited default, no auth") {
         const auto& l = config.lines[3];
         CHECK(l.registrar.host == "2001:db8::5");
         CHECK(l.registrar.hostIsIpv6);
         CHECK(l.registrar.port == std::optional<uint16_t>(5090));
-        CHECK(l.transport == Transport::Udp);
+        CHECK((l.transport == Transport::Udp));
         CHECK_FALSE(l.auth.has_value());
         CHECK(config.findLine("dave") == &l);
         CHECK(config.findLine("nobody") == nullptr);
@@ -142,7 +142,7 @@ TEST_CASE("a minimal line gets every built-in default") {
     CHECK(g.maxRate == 50);
     CHECK(g.startSpread == 5s);
     CHECK(g.shutdownTimeout == 5s);
-    CHECK(g.logLevel == LogLevel::Info);
+    CHECK((g.logLevel == LogLevel::Info));
     CHECK(g.inviteResponse.code == 480);
     CHECK(g.inviteResponse.reason == "Temporarily Unavailable");
     CHECK(g.tls.caFile.empty());
@@ -151,14 +151,14 @@ TEST_CASE("a minimal line gets every built-in default") {
     const auto& l = result.config->lines.at(0);
     CHECK(l.enabled);
     CHECK(l.registrar.uri == "sip:example.net");
-    CHECK(l.transport == Transport::Udp);
+    CHECK((l.transport == Transport::Udp));
     CHECK(l.expires == 3600s);
     CHECK(l.userAgent == "sipregd");
     CHECK(l.retry.base == 30s);
     CHECK(l.retry.max == 1800s);
     CHECK(l.failedRetry == 600s);
     CHECK_FALSE(l.keepalive.has_value());
-    CHECK(l.keepaliveMethod == KeepaliveMethod::Crlf);
+    CHECK((l.keepaliveMethod == KeepaliveMethod::Crlf));
     CHECK(l.nat.rewriteContact);
     CHECK(l.nat.maxRewritesPerHour == 4);
     CHECK_FALSE(l.auth.has_value());
@@ -198,13 +198,13 @@ TEST_CASE("transport follows the first hop: sips registrar means tls, proxy ;tra
         "    registrar: sip:pbx.example.net;transport=TCP\n");
     REQUIRE_MESSAGE(result.ok(), joined(result.errors));
     const auto& lines = result.config->lines;
-    CHECK(lines[0].transport == Transport::Tls);
-    CHECK(lines[1].transport == Transport::Tcp);
+    CHECK((lines[0].transport == Transport::Tls));
+    CHECK((lines[1].transport == Transport::Tcp));
     CHECK(lines[1].registrar.uri == "sip:pbx.example.net:5070;transport=tcp");
     CHECK(lines[1].registrar.port == std::optional<uint16_t>(5070));
-    CHECK(lines[2].transport == Transport::Tcp);
+    CHECK((lines[2].transport == Transport::Tcp));
     CHECK(lines[2].registrar.uri == "sip:example.net");
-    CHECK(lines[3].transport == Transport::Tcp);
+    CHECK((lines[3].transport == Transport::Tcp));
 }
 
 TEST_CASE("describe() shows settings but never a secret") {

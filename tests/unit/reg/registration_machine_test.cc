@@ -129,7 +129,8 @@ TEST_CASE("a configured contact is used verbatim; IPv6 local addresses are brack
     s.contact = "sip:pbx-line@10.1.2.3:5080";
     RegHarness h(s);
     h.start();
-    auto c = sip::contacts(h.lastRegisterMessage()).value().at(0).address.uri;
+    const auto sent = h.lastRegisterMessage();
+    auto c = sip::contacts(sent).value().at(0).address.uri;
     CHECK(c.user == "pbx-line");
     CHECK(c.host == "10.1.2.3");
     CHECK(c.port == 5080);

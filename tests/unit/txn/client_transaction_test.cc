@@ -178,9 +178,27 @@ TEST_CASE("transport error ends the transaction and is delivered once") {
     REQUIRE(d.size() == 1);
     CHECK(d[0].kind == TxnAction::Kind::DeliverTransportError);
     CHECK(d[0].owner == 77);
+    CHECK(d[0].branch == "z9hG4bKe1");  // still readable: the transaction is retired, not freed
     CHECK(f.table.size() == 0);
     CHECK(f.driver.timers.empty());
     CHECK(f.table.counters().transportErrors == 1);
+}
+
+TEST_CASE("a timeout names the transaction's branch; findByBranch finds live transactions only") {
+    Fixture f;
+    const auto id = f.start("z9hG4bKf1");
+    CHECK(f.table.findByBranch("z9hG4bKf1") == id);
+    CHECK_FALSE(f.table.findByBranch("z9hG4bKnope").has_value());
+    f.out.clear();
+    f.table.onTimer(id, TimerKind::F, kT0 + 32s, f.out);
+    bool sawTimeout = false;
+    for (const auto& a : f.out) {
+        if (a.kind != TxnAction::Kind::DeliverTimeout) continue;
+        sawTimeout = true;
+        CHECK(a.branch == "z9hG4bKf1");
+    }
+    CHECK(sawTimeout);
+    CHECK_FALSE(f.table.findByBranch("z9hG4bKf1").has_value());
 }
 
 TEST_CASE("stale timer firings and abandoned transactions produce nothing") {

@@ -1,0 +1,500 @@
+#!/usr/bin/env python3
+"""Registration benchmark: sipregd registers many lines over UDP on 127.0.0.1 against a
+SIPp registrar that challenges every REGISTER (401, then 200).
+
+One invocation makes up to three daemon runs against the same registrar scenario:
+
+  baseline  the same daemon with --baseline-lines lines (default 1): its RSS is
+            subtracted from the main run's to get the memory per line.
+  main      --lines lines at --rate (max_rate), granted --expires seconds. Measures the
+            time until every line is registered, sipregd's CPU-seconds from READY=1 to
+            that moment, then a steady-state window (--steady seconds) of refreshes:
+            REGISTERs per second seen by the registrar, CPU used, lines lost.
+  quiet     the same lines with expiries of --quiet-expires (default 3600 s): once all
+            are registered, CPU over --quiet seconds, when no refresh is due.
+
+A "registration" is one challenged exchange: REGISTER, 401, REGISTER with credentials,
+200. CPU-seconds are sipregd's user+sys time from /proc/PID/stat; memory is VmHWM
+(peak) and VmRSS from /proc/PID/status. Every wait is bounded and every process is
+stopped by its pid. Traffic stays on 127.0.0.1.
+
+    python3 bench/registration/run_bench.py --lines 10000 --rate 2000
+
+The sipregd binary: --binary, else $SIPREGD_BIN, else build/bench/daemon/sipregd.
+Python 3 standard library only.
+"""
+import argparse
+import csv
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+
+from harness_util import stop_process_group  # noqa: E402
+from notify import NotifyListener  # noqa: E402
+from sipp import Sipp  # noqa: E402
+
+SCENARIO = os.path.join(ROOT, "tests", "integration", "sipp", "uas_challenge.xml")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+STATUS_RX = re.compile(r"^(\d+)/(\d+) registered")
+LOG_TIME_RX = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \[(\w+)\] (.*)$")
+REGISTERED_RX = re.compile(r"line=(\S+) (\w+) -> registered\b")
+LEFT_REGISTERED_RX = re.compile(r"line=(\S+) registered -> (\w+)")
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# ---- /proc ------------------------------------------------------------------------------
+
+def cpu_seconds(pid):
+    """user+sys CPU-seconds of `pid` (its own threads; sipregd has one)."""
+    with open(f"/proc/{pid}/stat") as f:
+        data = f.read()
+    fields = data[data.rindex(")") + 2:].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def memory_kib(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "VmRSS"):
+                out[key] = int(value.split()[0])
+    return out
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
+# ---- the registrar ----------------------------------------------------------------------
+
+class Registrar:
+    """SIPp UAS playing uas_challenge.xml, with per-message counts dumped every second."""
+
+    def __init__(self, granted):
+        # The kernel caps SO_RCVBUF at net.core.rmem_max; asking for more costs nothing.
+        self.sipp = Sipp(SCENARIO, keys={"granted": granted}, trace_messages=False,
+                         extra_args=["-trace_counts", "-buff_size", "8388608", "-max_recv_loops", "10000"],
+                         start_timeout=10.0)
+
+    def __enter__(self):
+        self.sipp.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.sipp.cleanup()
+
+    @property
+    def port(self):
+        return self.sipp.port
+
+    @property
+    def pid(self):
+        return self.sipp.pid
+
+    def counts(self):
+        """Cumulative message counts from SIPp's latest -trace_counts row:
+        {"register": requests received (first + authenticated, retransmissions apart),
+         "retrans": retransmitted REGISTERs received, "unexpected": ..., "sent_200": ...}"""
+        files = glob.glob(os.path.join(self.sipp.dir, "*_counts.csv"))
+        if not files:
+            return None
+        with open(files[0], newline="") as f:
+            rows = list(csv.reader(f, delimiter=";"))
+        if len(rows) < 2:
+            return None
+        header, last = rows[0], rows[-1]
+        if len(last) < len(header) - 1:  # a row being written
+            last = rows[-2] if len(rows) >= 3 else last
+        row = dict(zip(header, last))
+        out = {"register": 0, "retrans": 0, "unexpected": 0, "sent_401": 0, "sent_200": 0}
+        for key, value in row.items():
+            try:
+                n = int(value)
+            except ValueError:
+                continue
+            m = re.match(r"^\d+_(REGISTER|401|200)_(\w+)$", key)
+            if not m:
+                continue
+            what, col = m.groups()
+            if what == "REGISTER" and col == "Recv":
+                out["register"] += n
+            elif what == "REGISTER" and col == "Retrans":
+                out["retrans"] += n
+            elif what == "REGISTER" and col == "Unexp":
+                out["unexpected"] += n
+            elif what in ("401", "200") and col == "Sent":
+                out[f"sent_{what}"] += n
+        return out
+
+    def counts_now(self, wait=2.5):
+        """Counts from a row written after this call (SIPp dumps once a second)."""
+        files = glob.glob(os.path.join(self.sipp.dir, "*_counts.csv"))
+        before = os.path.getmtime(files[0]) if files else 0
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            files = glob.glob(os.path.join(self.sipp.dir, "*_counts.csv"))
+            if files and os.path.getmtime(files[0]) > before:
+                break
+            time.sleep(0.05)
+        return self.counts()
+
+
+# ---- the daemon -------------------------------------------------------------------------
+
+def write_config(path, *, lines, rate, expires, registrar_port, start_spread):
+    registrar = f"sip:127.0.0.1:{registrar_port}"
+    parts = [
+        "listen: { address: 127.0.0.1, port: 0 }\n",
+        f"max_rate: {rate}\n",
+        f"start_spread: {start_spread}\n",
+        "shutdown_timeout: 0s\n",
+        "defaults:\n",
+        f"  expires: {expires}\n",
+        "  retry: { base: 5s, max: 60s }\n",
+        "lines:\n",
+    ]
+    for i in range(lines):
+        parts.append(f"  - {{ id: l{i:05d}, registrar: \"{registrar}\", aor: \"sip:u{i:05d}@bench.test\", "
+                     f"auth: {{ password: \"pw{i:05d}\" }} }}\n")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("".join(parts))
+
+
+class DaemonRun:
+    """sipregd in its own session, stdout+stderr to a file, NOTIFY_SOCKET to a listener."""
+
+    def __init__(self, binary, workdir, name, log_level):
+        self.binary = binary
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.config = os.path.join(self.dir, "sipregd.yaml")
+        self.log_path = os.path.join(self.dir, "sipregd.log")
+        self.log_level = log_level
+        self.notify = None
+        self.proc = None
+        self._log = None
+        self.ready_at = None
+        self.ready_cpu = None
+        self.status = None  # latest (registered, total)
+        self.status_text = ""
+
+    def start(self):
+        self.notify = NotifyListener()
+        env = dict(os.environ)
+        env.pop("JOURNAL_STREAM", None)
+        env.update(self.notify.env())
+        self._log = open(self.log_path, "w")
+        self.started_at = time.monotonic()
+        self.proc = subprocess.Popen([self.binary, "-c", self.config, "--log-level", self.log_level],
+                                     stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+                                     env=env, start_new_session=True)
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def poll(self, timeout):
+        for m in self.notify.poll(timeout):
+            if m.fields.get("READY") == "1" and self.ready_at is None:
+                self.ready_at = time.monotonic()
+                self.ready_cpu = cpu_seconds(self.pid)
+            if "STATUS" in m.fields:
+                self.status_text = m.fields["STATUS"]
+                mm = STATUS_RX.match(self.status_text)
+                if mm:
+                    self.status = (int(mm.group(1)), int(mm.group(2)))
+
+    def wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        while self.ready_at is None:
+            if not self.alive():
+                raise BenchError(f"sipregd exited ({self.proc.returncode}) before READY=1:\n{self.log_tail()}")
+            if time.monotonic() >= deadline:
+                raise BenchError(f"no READY=1 within {timeout:.0f}s")
+            self.poll(0.02)
+
+    def wait_all_registered(self, total, timeout):
+        """Polls STATUS until total/total registered; returns (monotonic time, CPU-seconds)
+        sampled when that STATUS arrived (it is throttled to one a second; the daemon is
+        idle in between)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.alive():
+                raise BenchError(f"sipregd exited ({self.proc.returncode}):\n{self.log_tail()}")
+            if self.status == (total, total):
+                return time.monotonic(), cpu_seconds(self.pid)
+            if time.monotonic() >= deadline:
+                raise BenchError(f"not all registered within {timeout:.0f}s: STATUS={self.status_text!r}")
+            self.poll(0.02)
+
+    def watch(self, seconds):
+        """Keeps reading STATUS for `seconds`; returns the fewest registered lines seen."""
+        fewest = self.status[0] if self.status else 0
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return fewest
+            if not self.alive():
+                raise BenchError(f"sipregd exited ({self.proc.returncode}):\n{self.log_tail()}")
+            self.poll(min(left, 0.2))
+            if self.status:
+                fewest = min(fewest, self.status[0])
+
+    def stop(self):
+        if self.proc is not None:
+            stop_process_group(self.proc, term_timeout=10.0, kill_timeout=3.0)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if self.notify is not None:
+            self.notify.close()
+            self.notify = None
+
+    def log_tail(self, n=30):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    def analyse_log(self):
+        """From the log: per line, the first time it became registered; lines that left
+        `registered`; warnings and errors."""
+        first_registered = {}
+        left_registered = 0
+        warnings = 0
+        started = None
+        with open(self.log_path, errors="replace") as f:
+            for text in f:
+                m = LOG_TIME_RX.match(text.rstrip("\n"))
+                if not m:
+                    continue
+                stamp, level, msg = m.groups()
+                t = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S")) + int(stamp[20:]) / 1000
+                if level in ("warning", "error", "critical"):
+                    warnings += 1
+                if started is None and msg.startswith("started with"):
+                    started = t
+                r = REGISTERED_RX.search(msg)
+                if r and r.group(1) not in first_registered:
+                    first_registered[r.group(1)] = t
+                if LEFT_REGISTERED_RX.search(msg):
+                    left_registered += 1
+        last = max(first_registered.values()) if first_registered else None
+        return {
+            "registered_lines": len(first_registered),
+            "time_to_all_from_log": (last - started) if (last is not None and started is not None) else None,
+            "left_registered": left_registered,
+            "warnings": warnings,
+        }
+
+
+# ---- the runs ---------------------------------------------------------------------------
+
+def run_baseline(args, workdir):
+    with Registrar(args.expires) as reg:
+        d = DaemonRun(args.binary, workdir, "baseline", args.log_level)
+        write_config(d.config, lines=args.baseline_lines, rate=args.rate, expires=args.expires,
+                     registrar_port=reg.port, start_spread="0s")
+        try:
+            d.start()
+            d.wait_ready(30)
+            if args.baseline_lines > 0:
+                d.wait_all_registered(args.baseline_lines, 30)
+            d.watch(2.0)
+            mem = memory_kib(d.pid)
+        finally:
+            d.stop()
+    return {"lines": args.baseline_lines, "vm_hwm_kib": mem["VmHWM"], "vm_rss_kib": mem["VmRSS"]}
+
+
+def run_main(args, workdir):
+    n = args.lines
+    out = {"lines": n, "rate": args.rate, "expires": args.expires, "loadavg_before": loadavg()}
+    with Registrar(args.expires) as reg:
+        d = DaemonRun(args.binary, workdir, "main", args.log_level)
+        write_config(d.config, lines=n, rate=args.rate, expires=args.expires, registrar_port=reg.port,
+                     start_spread=args.start_spread)
+        try:
+            d.start()
+            d.wait_ready(120)
+            out["startup_cpu_s"] = d.ready_cpu
+            out["startup_wall_s"] = d.ready_at - d.started_at
+            out["rss_at_ready_kib"] = memory_kib(d.pid)["VmRSS"]
+            # Two transactions per line at max_rate, plus generous slack.
+            t_all, cpu_all = d.wait_all_registered(n, 3 * 2 * n / args.rate + 60)
+            counts_all = reg.counts_now()
+            out["time_to_all_status_s"] = t_all - d.ready_at
+            out["register_cpu_s"] = cpu_all - d.ready_cpu
+            out["register_cpu_s_per_1000"] = 1000 * out["register_cpu_s"] / n
+            out["registrar_at_all"] = counts_all
+            out["rss_at_all_kib"] = memory_kib(d.pid)["VmRSS"]
+
+            # Steady state: from one expiry after READY (the first refresh rounds are
+            # bunched like the initial registrations) for --steady seconds.
+            settle = max(0.0, d.ready_at + args.expires - time.monotonic())
+            fewest = d.watch(settle)
+            c0, cpu0, t0 = reg.counts_now(), cpu_seconds(d.pid), time.monotonic()
+            fewest = min(fewest, d.watch(args.steady))
+            c1, cpu1, t1 = reg.counts_now(), cpu_seconds(d.pid), time.monotonic()
+            span = t1 - t0
+            registers = c1["register"] - c0["register"]
+            out["steady"] = {
+                "seconds": span,
+                "registers_per_s": registers / span,
+                "retransmitted_registers": c1["retrans"] - c0["retrans"],
+                "cpu_s": cpu1 - cpu0,
+                "cpu_percent": 100 * (cpu1 - cpu0) / span,
+                "cpu_s_per_1000_refreshes": 1000 * (cpu1 - cpu0) / (registers / 2) if registers else None,
+                "fewest_registered": fewest,
+            }
+            mem = memory_kib(d.pid)
+            out["vm_hwm_kib"] = mem["VmHWM"]
+            out["vm_rss_kib"] = mem["VmRSS"]
+            out["registrar_end"] = reg.counts_now()
+            out["final_status"] = d.status_text
+        finally:
+            d.stop()
+        out["log"] = d.analyse_log()
+        out["never_registered"] = n - out["log"]["registered_lines"]
+    out["loadavg_after"] = loadavg()
+    return out
+
+
+def run_quiet(args, workdir):
+    n = args.lines
+    with Registrar(args.quiet_expires) as reg:
+        d = DaemonRun(args.binary, workdir, "quiet", args.log_level)
+        write_config(d.config, lines=n, rate=args.rate, expires=args.quiet_expires, registrar_port=reg.port,
+                     start_spread=args.start_spread)
+        try:
+            d.start()
+            d.wait_ready(120)
+            d.wait_all_registered(n, 3 * 2 * n / args.rate + 60)
+            d.watch(3.0)  # let the last STATUS and any stragglers pass
+            c0, cpu0, t0 = reg.counts_now(), cpu_seconds(d.pid), time.monotonic()
+            fewest = d.watch(args.quiet)
+            c1, cpu1, t1 = reg.counts_now(), cpu_seconds(d.pid), time.monotonic()
+        finally:
+            d.stop()
+    return {"expires": args.quiet_expires, "seconds": t1 - t0, "cpu_s": cpu1 - cpu0,
+            "registers_seen": c1["register"] - c0["register"], "fewest_registered": fewest}
+
+
+# ---- report -----------------------------------------------------------------------------
+
+def fmt(x, digits=3):
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def report(res):
+    m = res["main"]
+    lines = [f"sipregd registration benchmark: {m['lines']} lines, max_rate {m['rate']}/s, "
+             f"granted {m['expires']} s (load average {m['loadavg_before']} before, {m['loadavg_after']} after)"]
+    log = m["log"]
+    lines.append(f"  start-up (config load to READY=1): {fmt(m['startup_wall_s'], 2)} s wall, "
+                 f"{fmt(m['startup_cpu_s'], 2)} CPU-s")
+    lines.append(f"  time until all registered: {fmt(log['time_to_all_from_log'], 2)} s from the log "
+                 f"({fmt(m['time_to_all_status_s'], 2)} s by STATUS, 1 s granularity); "
+                 f"2 x lines / max_rate = {2 * m['lines'] / m['rate']:.2f} s")
+    lines.append(f"  CPU for the registrations: {fmt(m['register_cpu_s'])} s = "
+                 f"{fmt(m['register_cpu_s_per_1000'], 4)} CPU-s per 1,000 registrations")
+    ra = m["registrar_at_all"] or {}
+    lines.append(f"  registrar at that point: {ra.get('register')} REGISTERs, {ra.get('sent_401')} x 401, "
+                 f"{ra.get('sent_200')} x 200, {ra.get('retrans')} retransmissions, {ra.get('unexpected')} unexpected")
+    lines.append(f"  never registered: {m['never_registered']}; left 'registered': {log['left_registered']}; "
+                 f"warnings/errors logged: {log['warnings']}; final STATUS: {m['final_status']!r}")
+    s = m["steady"]
+    lines.append(f"  steady state over {s['seconds']:.1f} s: {s['registers_per_s']:.1f} REGISTERs/s at the registrar "
+                 f"({s['retransmitted_registers']} retransmitted), CPU {s['cpu_s']:.2f} s = {s['cpu_percent']:.2f} % "
+                 f"of a core, {fmt(s['cpu_s_per_1000_refreshes'], 4)} CPU-s per 1,000 refreshes; "
+                 f"fewest registered {s['fewest_registered']}")
+    lines.append(f"  memory: VmHWM {m['vm_hwm_kib']} KiB, VmRSS {m['vm_rss_kib']} KiB "
+                 f"(RSS at READY {m['rss_at_ready_kib']} KiB, when all registered {m['rss_at_all_kib']} KiB)")
+    b = res.get("baseline")
+    if b:
+        per_hwm = (m["vm_hwm_kib"] - b["vm_hwm_kib"]) * 1024 / (m["lines"] - b["lines"])
+        per_rss = (m["vm_rss_kib"] - b["vm_rss_kib"]) * 1024 / (m["lines"] - b["lines"])
+        res["per_line_bytes"] = {"hwm": per_hwm, "rss": per_rss}
+        lines.append(f"  baseline with {b['lines']} line(s): VmHWM {b['vm_hwm_kib']} KiB, VmRSS {b['vm_rss_kib']} KiB "
+                     f"-> per line: {per_hwm:.0f} B peak (VmHWM), {per_rss:.0f} B resident (VmRSS)")
+    q = res.get("quiet")
+    if q:
+        lines.append(f"  quiet interval (granted {q['expires']} s) over {q['seconds']:.1f} s: CPU {q['cpu_s']:.2f} s, "
+                     f"{q['registers_seen']} REGISTERs at the registrar, fewest registered {q['fewest_registered']}")
+    return "\n".join(lines)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--lines", type=int, default=10000)
+    p.add_argument("--rate", type=int, default=2000, help="max_rate: new transactions per second")
+    p.add_argument("--expires", type=int, default=60, help="asked for and granted, seconds (>= 10)")
+    p.add_argument("--start-spread", default="0s", help="start_spread (default 0s: max_rate paces the start)")
+    p.add_argument("--steady", type=float, default=60.0, help="steady-state window, seconds")
+    p.add_argument("--quiet", type=float, default=30.0, help="quiet window with long expiries, seconds (0: skip)")
+    p.add_argument("--quiet-expires", type=int, default=3600)
+    p.add_argument("--baseline-lines", type=int, default=1, help="lines of the baseline run (-1: skip)")
+    p.add_argument("--log-level", default="info")
+    p.add_argument("--binary", default=os.environ.get("SIPREGD_BIN")
+                   or os.path.join(ROOT, "build", "bench", "daemon", "sipregd"))
+    p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument("--keep", action="store_true", help="keep the work folder (configs and logs)")
+    args = p.parse_args()
+    if not os.access(args.binary, os.X_OK):
+        p.error(f"no sipregd binary at {args.binary} (build the sipregd target or pass --binary)")
+    if args.lines < 1 or args.rate < 1 or args.expires < 10:
+        p.error("need --lines >= 1, --rate >= 1, --expires >= 10")
+
+    workdir = tempfile.mkdtemp(prefix="sipreg-bench-")
+    res = {"binary": args.binary, "cores": os.cpu_count()}
+    try:
+        if args.baseline_lines >= 0:
+            res["baseline"] = run_baseline(args, workdir)
+        res["main"] = run_main(args, workdir)
+        if args.quiet > 0:
+            res["quiet"] = run_quiet(args, workdir)
+    except BenchError as e:
+        print(f"benchmark failed: {e}", file=sys.stderr)
+        print(f"work folder kept: {workdir}", file=sys.stderr)
+        return 1
+    text = report(res)
+    print(text)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=2)
+    if args.keep:
+        print(f"work folder: {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    m = res["main"]
+    ok = m["never_registered"] == 0 and m["steady"]["fewest_registered"] == m["lines"]
+    return 0 if ok else 2
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    sys.exit(main())
