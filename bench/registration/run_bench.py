@@ -49,7 +49,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 STATUS_RX = re.compile(r"^(\d+)/(\d+) registered")
 LOG_TIME_RX = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \[(\w+)\] (.*)$")
 REGISTERED_RX = re.compile(r"line=(\S+) (\w+) -> registered\b")
-LEFT_REGISTERED_RX = re.compile(r"line=(\S+) registered -> (\w+)")
+LEFT_REGISTERED_RX = re.compile(r"line=(\S+) registered -> (?!unregistering)(\w+)")
 
 
 class BenchError(RuntimeError):
@@ -58,13 +58,17 @@ class BenchError(RuntimeError):
 
 # ---- /proc ------------------------------------------------------------------------------
 
-def cpu_seconds(pid):
-    """user+sys CPU-seconds of `pid` (its own threads; sipregd has one)."""
+def cpu_split(pid):
+    """(user, sys) CPU-seconds of `pid` (its own threads; sipregd has one)."""
     with open(f"/proc/{pid}/stat") as f:
         data = f.read()
     fields = data[data.rindex(")") + 2:].split()
     # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def cpu_seconds(pid):
+    return sum(cpu_split(pid))
 
 
 def memory_kib(pid):
@@ -72,7 +76,7 @@ def memory_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             key, _, value = line.partition(":")
-            if key in ("VmHWM", "VmRSS"):
+            if key in ("VmHWM", "VmRSS", "voluntary_ctxt_switches"):
                 out[key] = int(value.split()[0])
     return out
 
@@ -219,7 +223,8 @@ class DaemonRun:
         for m in self.notify.poll(timeout):
             if m.fields.get("READY") == "1" and self.ready_at is None:
                 self.ready_at = time.monotonic()
-                self.ready_cpu = cpu_seconds(self.pid)
+                self.ready_split = cpu_split(self.pid)
+                self.ready_cpu = sum(self.ready_split)
             if "STATUS" in m.fields:
                 self.status_text = m.fields["STATUS"]
                 mm = STATUS_RX.match(self.status_text)
@@ -244,7 +249,8 @@ class DaemonRun:
             if not self.alive():
                 raise BenchError(f"sipregd exited ({self.proc.returncode}):\n{self.log_tail()}")
             if self.status == (total, total):
-                return time.monotonic(), cpu_seconds(self.pid)
+                self.all_split = cpu_split(self.pid)
+                return time.monotonic(), sum(self.all_split)
             if time.monotonic() >= deadline:
                 raise BenchError(f"not all registered within {timeout:.0f}s: STATUS={self.status_text!r}")
             self.poll(0.02)
@@ -312,6 +318,21 @@ class DaemonRun:
         }
 
 
+def start_perf(path, pid):
+    """Samples sipregd's stacks (user and kernel, as far as perf_event_paranoid allows)."""
+    return subprocess.Popen(["perf", "record", "-q", "-F", "499", "--call-graph", "dwarf,16384", "-o", path, "-p", str(pid)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop_perf(proc):
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGINT)  # perf writes its file on SIGINT
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        stop_process_group(proc, term_timeout=1.0, kill_timeout=3.0)
+
+
 # ---- the runs ---------------------------------------------------------------------------
 
 def run_baseline(args, workdir):
@@ -341,6 +362,7 @@ def run_main(args, workdir):
         try:
             d.start()
             d.wait_ready(120)
+            perf = start_perf(args.perf_out, d.pid) if args.perf_out and args.perf_phase == "register" else None
             out["startup_cpu_s"] = d.ready_cpu
             out["startup_wall_s"] = d.ready_at - d.started_at
             out["rss_at_ready_kib"] = memory_kib(d.pid)["VmRSS"]
@@ -350,7 +372,12 @@ def run_main(args, workdir):
             out["time_to_all_status_s"] = t_all - d.ready_at
             out["register_cpu_s"] = cpu_all - d.ready_cpu
             out["register_cpu_s_per_1000"] = 1000 * out["register_cpu_s"] / n
+            out["register_cpu_user_s"] = d.all_split[0] - d.ready_split[0]
+            out["register_cpu_sys_s"] = d.all_split[1] - d.ready_split[1]
             out["registrar_at_all"] = counts_all
+            if perf is not None:
+                stop_perf(perf)
+                perf = None
             out["rss_at_all_kib"] = memory_kib(d.pid)["VmRSS"]
 
             # Steady state: from one expiry after READY (the first refresh rounds are
@@ -358,8 +385,13 @@ def run_main(args, workdir):
             settle = max(0.0, d.ready_at + args.expires - time.monotonic())
             fewest = d.watch(settle)
             c0, cpu0, t0 = reg.counts_now(), cpu_seconds(d.pid), time.monotonic()
+            if args.perf_out and args.perf_phase == "steady":
+                perf = start_perf(args.perf_out, d.pid)
             fewest = min(fewest, d.watch(args.steady))
             c1, cpu1, t1 = reg.counts_now(), cpu_seconds(d.pid), time.monotonic()
+            if perf is not None:
+                stop_perf(perf)
+                perf = None
             span = t1 - t0
             registers = c1["register"] - c0["register"]
             out["steady"] = {
@@ -377,6 +409,8 @@ def run_main(args, workdir):
             out["registrar_end"] = reg.counts_now()
             out["final_status"] = d.status_text
         finally:
+            if perf is not None:
+                stop_perf(perf)
             d.stop()
         out["log"] = d.analyse_log()
         out["never_registered"] = n - out["log"]["registered_lines"]
@@ -394,14 +428,18 @@ def run_quiet(args, workdir):
             d.start()
             d.wait_ready(120)
             d.wait_all_registered(n, 3 * 2 * n / args.rate + 60)
-            d.watch(3.0)  # let the last STATUS and any stragglers pass
+            # Finished transactions linger for Timer K (5 s on UDP) and STATUS is sent at
+            # most once a second: let both pass before the quiet window starts.
+            d.watch(10.0)
             c0, cpu0, t0 = reg.counts_now(), cpu_seconds(d.pid), time.monotonic()
+            w0 = memory_kib(d.pid)["voluntary_ctxt_switches"]
             fewest = d.watch(args.quiet)
             c1, cpu1, t1 = reg.counts_now(), cpu_seconds(d.pid), time.monotonic()
+            w1 = memory_kib(d.pid)["voluntary_ctxt_switches"]
         finally:
             d.stop()
     return {"expires": args.quiet_expires, "seconds": t1 - t0, "cpu_s": cpu1 - cpu0,
-            "registers_seen": c1["register"] - c0["register"], "fewest_registered": fewest}
+            "wakeups": w1 - w0, "registers_seen": c1["register"] - c0["register"], "fewest_registered": fewest}
 
 
 # ---- report -----------------------------------------------------------------------------
@@ -420,7 +458,8 @@ def report(res):
     lines.append(f"  time until all registered: {fmt(log['time_to_all_from_log'], 2)} s from the log "
                  f"({fmt(m['time_to_all_status_s'], 2)} s by STATUS, 1 s granularity); "
                  f"2 x lines / max_rate = {2 * m['lines'] / m['rate']:.2f} s")
-    lines.append(f"  CPU for the registrations: {fmt(m['register_cpu_s'])} s = "
+    lines.append(f"  CPU for the registrations: {fmt(m['register_cpu_s'])} s (user {fmt(m['register_cpu_user_s'], 2)}, "
+                 f"sys {fmt(m['register_cpu_sys_s'], 2)}) = "
                  f"{fmt(m['register_cpu_s_per_1000'], 4)} CPU-s per 1,000 registrations")
     ra = m["registrar_at_all"] or {}
     lines.append(f"  registrar at that point: {ra.get('register')} REGISTERs, {ra.get('sent_401')} x 401, "
@@ -444,7 +483,8 @@ def report(res):
     q = res.get("quiet")
     if q:
         lines.append(f"  quiet interval (granted {q['expires']} s) over {q['seconds']:.1f} s: CPU {q['cpu_s']:.2f} s, "
-                     f"{q['registers_seen']} REGISTERs at the registrar, fewest registered {q['fewest_registered']}")
+                     f"{q['wakeups']} wake-ups (voluntary context switches), "
+                 f"{q['registers_seen']} REGISTERs at the registrar, fewest registered {q['fewest_registered']}")
     return "\n".join(lines)
 
 
@@ -461,6 +501,8 @@ def main():
     p.add_argument("--log-level", default="info")
     p.add_argument("--binary", default=os.environ.get("SIPREGD_BIN")
                    or os.path.join(ROOT, "build", "bench", "daemon", "sipregd"))
+    p.add_argument("--perf-out", help="perf record the registration phase into this file (profiling only)")
+    p.add_argument("--perf-phase", choices=("register", "steady"), default="register")
     p.add_argument("--json", help="also write the figures to this file")
     p.add_argument("--keep", action="store_true", help="keep the work folder (configs and logs)")
     args = p.parse_args()

@@ -27,6 +27,24 @@ DigestSession::DigestSession(DigestCredentials credentials, crypto::RandomSource
                              DigestOptions options)
     : credentials_(std::move(credentials)), random_(random), options_(std::move(options)) {}
 
+DigestSession::~DigestSession() { wipeCachedHa1s(); }
+
+void DigestSession::wipeCachedHa1s() noexcept {
+    for (RealmState& s : realms_) crypto::secureWipe(s.ha1);
+}
+
+Result<const std::string*> DigestSession::passwordHa1(RealmState& state) {
+    const DigestChallenge& c = state.selected.challenge;
+    if (state.ha1.empty() || state.ha1Algorithm != c.algorithm) {
+        auto computed = computeHa1(c.algorithm, credentials_.username, c.realm, *credentials_.password);
+        if (!computed) return computed.error();
+        crypto::secureWipe(state.ha1);
+        state.ha1 = std::move(computed.value());
+        state.ha1Algorithm = c.algorithm;
+    }
+    return &state.ha1;
+}
+
 DigestSession::RealmState* DigestSession::find(std::string_view realm, bool isProxy) noexcept {
     for (RealmState& s : realms_) {
         if (s.proxy == isProxy && s.selected.challenge.realm == realm) return &s;
@@ -108,13 +126,15 @@ Result<std::string> DigestSession::credentialsFor(RealmState& state, std::string
         return makeError("Digest realm \"" + c.realm + "\": nonce count exhausted for this nonce");
     }
 
-    std::string ha1;
+    std::string storedHa1;  // a copy of a configured HA1, wiped after use
+    const std::string* ha1 = nullptr;
     if (auto stored = credentials_.ha1For(c.algorithm)) {
-        ha1 = std::move(*stored);
+        storedHa1 = std::move(*stored);
+        ha1 = &storedHa1;
     } else if (credentials_.password) {
-        auto computed = computeHa1(c.algorithm, credentials_.username, c.realm, *credentials_.password);
-        if (!computed) return computed.error();
-        ha1 = std::move(computed.value());
+        auto cached = passwordHa1(state);
+        if (!cached) return cached.error();
+        ha1 = cached.value();
     } else {
         return makeError("Digest realm \"" + c.realm + "\": no password and no usable password_ha1 for " +
                          std::string(algorithmToken(baseOf(c.algorithm))));
@@ -128,7 +148,7 @@ Result<std::string> DigestSession::credentialsFor(RealmState& state, std::string
 
     DigestResponseInput in;
     in.algorithm = c.algorithm;
-    in.ha1 = ha1;
+    in.ha1 = *ha1;
     in.nonce = c.nonce;
     in.method = method;
     in.uri = uri;
@@ -137,7 +157,7 @@ Result<std::string> DigestSession::credentialsFor(RealmState& state, std::string
     in.nc = ncText;
     in.body = body;
     auto response = computeResponse(in);
-    crypto::secureWipe(ha1);
+    crypto::secureWipe(storedHa1);
     if (!response) return response.error();
 
     std::string username = credentials_.username;
@@ -190,7 +210,10 @@ void DigestSession::onAuthenticated() noexcept {
     }
 }
 
-void DigestSession::forget() noexcept { realms_.clear(); }
+void DigestSession::forget() noexcept {
+    wipeCachedHa1s();
+    realms_.clear();
+}
 
 bool DigestSession::hasCredentialsFor(std::string_view realm) const {
     if (options_.realmPin && *options_.realmPin != realm) return false;

@@ -66,6 +66,7 @@ public:
     DigestSession(const DigestSession&) = delete;
     DigestSession& operator=(const DigestSession&) = delete;
     DigestSession(DigestSession&&) = default;
+    ~DigestSession();
 
     // Picks a challenge among `challenges` (every WWW-Authenticate value of a 401 with
     // isProxy=false, or every Proxy-Authenticate value of a 407 with isProxy=true; see
@@ -103,12 +104,20 @@ private:
         Sent sent = Sent::Nothing;
         bool challengedSinceSuccess = false;
         uint32_t challengesInARow = 0;
+        // H(username:realm:password) for ha1Algorithm, computed from the password once
+        // rather than on every request (a refresh answers two challenges). Wiped when the
+        // state is dropped. Empty when the HA1 comes from the credentials or none is known.
+        std::string ha1;
+        DigestAlgorithm ha1Algorithm = DigestAlgorithm::Md5;
     };
 
     RealmState* find(std::string_view realm, bool isProxy) noexcept;
     const RealmState* find(std::string_view realm, bool isProxy) const noexcept;
     Result<std::string> credentialsFor(RealmState& state, std::string_view method,
                                        std::string_view uri, std::string_view body);
+    // The password-derived HA1 for the state's current challenge, cached in the state.
+    Result<const std::string*> passwordHa1(RealmState& state);
+    void wipeCachedHa1s() noexcept;
 
     DigestCredentials credentials_;
     crypto::RandomSource& random_;

@@ -43,6 +43,12 @@ std::optional<std::string_view> suggestClosest(std::string_view word,
         }
     }
     if (!best) return std::nullopt;
+    // A truncated or extended word ("max" for "maximum", "realms" for "realm").
+    for (std::string_view candidate : candidates) {
+        const std::string_view shorter = word.size() < candidate.size() ? word : candidate;
+        const std::string_view longer = word.size() < candidate.size() ? candidate : word;
+        if (shorter.size() >= 3 && editDistance(longer.substr(0, shorter.size()), shorter) == 0) return candidate;
+    }
     // A third of the longer word, at least one and at most three edits: catches
     // "expire", "user-agent" and "pasword" without proposing unrelated keys.
     const std::size_t longest = std::max(word.size(), best->size());

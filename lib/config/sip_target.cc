@@ -25,11 +25,24 @@ bool isSchemeChar(char c) {
 std::optional<std::string_view> foreignScheme(std::string_view text) {
     const auto colon = text.find(':');
     if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+    const char first = text[0];
+    if (!((first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z'))) return std::nullopt;
     for (std::size_t i = 0; i < colon; ++i) {
         if (!isSchemeChar(text[i])) return std::nullopt;
     }
     if (colon + 1 < text.size() && text[colon + 1] >= '0' && text[colon + 1] <= '9') return std::nullopt;
     return text.substr(0, colon);
+}
+
+// "2001:db8::1" or "fe80::1:5060": hex digits, dots and at least two colons.
+bool looksLikeBareIpv6(std::string_view text) {
+    std::size_t colons = 0;
+    for (char c : text) {
+        const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        if (c == ':') ++colons;
+        else if (!hex && c != '.') return false;
+    }
+    return colons >= 2;
 }
 
 Result<sip::Uri> parseSipUri(std::string_view text) {
@@ -58,12 +71,11 @@ Result<ParsedTarget> parseSipTarget(std::string_view text, bool userPartAllowed)
     std::string normalised;
     if (startsWithNoCase(text, "sip:") || startsWithNoCase(text, "sips:")) {
         normalised = std::string(text);
+    } else if (looksLikeBareIpv6(text)) {
+        return makeError("an IPv6 address needs brackets, e.g. [2001:db8::1]:5060");
     } else if (auto scheme = foreignScheme(text)) {
         return makeError("must be a sip: or sips: URI or host[:port] (got scheme '" + std::string(*scheme) + "')");
     } else {
-        if (!text.empty() && text.front() != '[' && text.find(':') != text.rfind(':')) {
-            return makeError("an IPv6 address needs brackets, e.g. [2001:db8::1]:5060");
-        }
         normalised = "sip:" + std::string(text);
     }
 

@@ -1,18 +1,17 @@
 #include "crypto/random_source.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 namespace sipreg::crypto {
 
-OpenSslRandomSource::OpenSslRandomSource() {
-    uint8_t probe[16];
-    fill(probe);
-}
+namespace {
 
-void OpenSslRandomSource::fill(std::span<uint8_t> out) {
+void drawFromOpenSsl(std::span<uint8_t> out) {
     // RAND_bytes takes an int length, so large requests go in bounded chunks.
     constexpr std::size_t kChunk = 1 << 20;
     std::size_t done = 0;
@@ -21,6 +20,35 @@ void OpenSslRandomSource::fill(std::span<uint8_t> out) {
         if (RAND_bytes(out.data() + done, static_cast<int>(n)) != 1) {
             throw std::runtime_error("OpenSSL random generator failed (RAND_bytes)");
         }
+        done += n;
+    }
+}
+
+}  // namespace
+
+OpenSslRandomSource::OpenSslRandomSource() {
+    uint8_t probe[16];
+    drawFromOpenSsl(probe);
+    OPENSSL_cleanse(probe, sizeof probe);
+}
+
+OpenSslRandomSource::~OpenSslRandomSource() { OPENSSL_cleanse(block_, sizeof block_); }
+
+void OpenSslRandomSource::fill(std::span<uint8_t> out) {
+    if (out.size() > kBlockBytes / 4) {
+        drawFromOpenSsl(out);
+        return;
+    }
+    std::size_t done = 0;
+    while (done < out.size()) {
+        if (used_ == kBlockBytes) {
+            drawFromOpenSsl(block_);
+            used_ = 0;
+        }
+        const std::size_t n = std::min(out.size() - done, kBlockBytes - used_);
+        std::memcpy(out.data() + done, block_ + used_, n);
+        OPENSSL_cleanse(block_ + used_, n);
+        used_ += n;
         done += n;
     }
 }

@@ -480,3 +480,19 @@ TEST_CASE("redacting the produced credentials hides response, cnonce and nonce")
     CHECK(redacted.find("realm=\"example.com\"") != std::string::npos);
     CHECK(redacted.find("algorithm=SHA-256") != std::string::npos);
 }
+
+TEST_CASE("the HA1 kept from the password follows the algorithm when the realm's challenge changes it") {
+    DeterministicRandomSource random(11);
+    DigestSession session(passwordCredentials(), random);
+    for (const auto& [algorithm, text] : {std::pair{DigestAlgorithm::Md5, "MD5"},
+                                          std::pair{DigestAlgorithm::Sha256, "SHA-256"},
+                                          std::pair{DigestAlgorithm::Md5, "MD5"}}) {
+        challengeWith(session, {challenge(std::string("n-") + text, std::string(", qop=\"auth\", algorithm=") + text)});
+        // Twice per challenge: the second request uses the kept HA1 and nonce.
+        for (int i = 0; i < 2; ++i) {
+            ParsedCredentials sent = parseCredentials(authorizeOne(session));
+            CHECK(sent.at("response") == expectedResponse(sent, algorithm, Qop::Auth));
+        }
+        session.onAuthenticated();
+    }
+}

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdint>
@@ -61,4 +62,22 @@ TEST_CASE("randomToken draws its bytes from the injected source") {
     char expected[9];
     std::snprintf(expected, sizeof expected, "%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3]);
     CHECK(randomToken(a, 4) == std::string(expected));
+}
+
+TEST_CASE("OpenSslRandomSource gives distinct bytes across its block refills, for small and large requests") {
+    OpenSslRandomSource src;
+    std::set<std::string> seen;
+    // 16-byte draws cross the internal block boundary several times.
+    const std::size_t draws = 4 * OpenSslRandomSource::kBlockBytes / 16 + 3;
+    for (std::size_t i = 0; i < draws; ++i) seen.insert(randomToken(src, 16));
+    // Odd sizes leave partial blocks behind.
+    for (std::size_t i = 0; i < 100; ++i) seen.insert(randomToken(src, 7 + (i % 13)));
+    // Larger than the block: drawn directly.
+    seen.insert(randomToken(src, 2 * OpenSslRandomSource::kBlockBytes));
+    seen.insert(randomToken(src, 2 * OpenSslRandomSource::kBlockBytes));
+    CHECK(seen.size() == draws + 100 + 2);
+    std::array<uint8_t, 3 * OpenSslRandomSource::kBlockBytes> big{};
+    src.fill(big);
+    const std::size_t zeros = static_cast<std::size_t>(std::count(big.begin(), big.end(), uint8_t{0}));
+    CHECK(zeros < big.size() / 32);  // about 1/256 expected
 }
