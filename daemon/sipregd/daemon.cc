@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <uv.h>
 
+#include <malloc.h>
+
 #include <memory>
 
 #include "app/line_manager.h"
@@ -21,6 +23,10 @@
 
 namespace sipreg::daemon {
 namespace {
+
+// The YAML document tree of a large file is freed right after loading; hand those pages
+// back so a long-running daemon's RSS reflects its lines, not its last parse.
+void releaseFreedMemory() { malloc_trim(0); }
 
 void logIssues(spdlog::logger& log, const config::LoadResult& result) {
     for (const auto& e : result.errors) log.error("{}", e.format("error"));
@@ -45,12 +51,13 @@ public:
           port_(udp_, driver_),
           notifier_(loop),
           signals_(loop, [this](int signum) { onSignal(signum); }),
-          config_(std::move(config)) {}
+          global_(config.global),
+          initial_(std::move(config)) {}
 
     int run() {
         net::SignalWatcher::ignoreSigpipe();
         std::vector<net::SocketAddress> bound;
-        for (const auto& l : config_.global.listen) {
+        for (const auto& l : global_.listen) {
             auto address = net::SocketAddress::fromIp(l.address, l.port);
             if (!address) {
                 log_->critical("listen {}: {}", l.address, address.error().message);
@@ -71,11 +78,14 @@ public:
         }
 
         app::ManagerSettings settings;
-        settings.responder.inviteStatus = config_.global.inviteResponse.code;
-        settings.responder.inviteReason = config_.global.inviteResponse.reason;
+        settings.responder.inviteStatus = global_.inviteResponse.code;
+        settings.responder.inviteReason = global_.inviteResponse.reason;
         manager_ = std::make_unique<app::LineManager>(settings, port_, timers_, clock_, random_, log_);
         manager_->setStatusListener([this](const app::StateCounts& c) { notifier_.status(app::statusLine(c)); });
-        manager_->start(config_);
+        // The manager holds the only copy of the configuration from here on.
+        manager_->start(std::move(initial_));
+        initial_ = {};
+        releaseFreedMemory();
         // Ready once local start-up is done: registrars may be down, that is what the
         // lines' own states report.
         notifier_.ready();
@@ -91,7 +101,7 @@ private:
             reload();
         } else if (!shuttingDown_) {
             log_->info("signal {}: unregistering all lines (at most {} s)", signum,
-                       config_.global.shutdownTimeout.count());
+                       global_.shutdownTimeout.count());
             shutdown();
         } else {
             log_->warn("signal {} again: exiting without waiting for the unregistrations", signum);
@@ -113,14 +123,16 @@ private:
             return;
         }
         for (const auto& w : result.warnings) log_->warn("{}", w.format("warning"));
-        if (result.config->global.listen != config_.global.listen) {
+        if (result.config->global.listen != global_.listen) {
             log_->warn("listen addresses changed: that takes a restart; the sockets stay as they are");
         }
-        if (result.config->global.logLevel != config_.global.logLevel && !logLevelPinned) {
+        if (result.config->global.logLevel != global_.logLevel && !logLevelPinned) {
             if (auto lvl = net::parseLogLevel(levelName(result.config->global.logLevel))) log_->set_level(*lvl);
         }
-        config_ = std::move(*result.config);
-        const config::ConfigDiff diff = manager_->reload(config_);
+        global_.logLevel = result.config->global.logLevel;
+        global_.shutdownTimeout = result.config->global.shutdownTimeout;
+        const config::ConfigDiff diff = manager_->reload(std::move(*result.config));
+        releaseFreedMemory();
         log_->info("reload applied: {} added, {} removed, {} changed, {} unchanged", diff.added.size(),
                    diff.removed.size(), diff.changed.size(), diff.unchanged.size());
         notifier_.ready();
@@ -130,7 +142,7 @@ private:
         shuttingDown_ = true;
         notifier_.stopping();
         manager_->stopAll();
-        deadline_ = clock_.now() + std::chrono::duration_cast<Duration>(config_.global.shutdownTimeout);
+        deadline_ = clock_.now() + std::chrono::duration_cast<Duration>(global_.shutdownTimeout);
         // Polled while stopping only: lines finish on responses and timeouts.
         uv_timer_init(loop_, shutdownPoll_.get());
         shutdownPoll_.get()->data = this;
@@ -180,7 +192,8 @@ private:
     net::SystemdNotifier notifier_;
     net::SignalWatcher signals_;
     crypto::OpenSslRandomSource random_;
-    config::Config config_;
+    config::GlobalSettings global_;  // what the daemon itself uses; lines live in the manager
+    config::Config initial_;
     std::unique_ptr<app::LineManager> manager_;
     net::UvHandle<uv_timer_t> shutdownPoll_;
     bool shuttingDown_ = false;

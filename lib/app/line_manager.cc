@@ -58,8 +58,15 @@ LineManager::~LineManager() {
 
 // ---- configuration ----------------------------------------------------------------------
 
-void LineManager::start(const config::Config& config) {
-    config_ = config;
+void LineManager::indexConfig() {
+    configIndex_.clear();
+    configIndex_.reserve(config_.lines.size());
+    for (const config::LineConfig& cfg : config_.lines) configIndex_.emplace(cfg.id, &cfg);
+}
+
+void LineManager::start(config::Config config) {
+    config_ = std::move(config);
+    indexConfig();
     limiter_.setRate(static_cast<uint32_t>(std::max(1, config_.global.maxRate)),
                      static_cast<uint32_t>(std::max(1, config_.global.maxRate)));
     const Duration spread = std::chrono::duration_cast<Duration>(config_.global.startSpread);
@@ -72,20 +79,24 @@ void LineManager::start(const config::Config& config) {
     port_.timersChanged();
 }
 
-config::ConfigDiff LineManager::reload(const config::Config& next) {
+config::ConfigDiff LineManager::reload(config::Config next) {
     config::ConfigDiff diff = config::diffConfigs(config_, next);
+    std::unordered_map<std::string_view, const config::LineConfig*> nextIndex;
+    for (const config::LineConfig& cfg : next.lines) nextIndex.emplace(cfg.id, &cfg);
     for (const std::string& id : diff.removed) {
         if (Line* line = findById(id)) retire(*line, true);
     }
     for (const std::string& id : diff.changed) {
         const config::LineConfig* before = configFor(id);
-        const config::LineConfig* after = next.findLine(id);
+        auto found = nextIndex.find(id);
+        const config::LineConfig* after = found == nextIndex.end() ? nullptr : found->second;
         if (Line* line = findById(id)) {
             const bool keepIdentity = before && after && after->enabled && sameBindingIdentity(*before, *after);
             retire(*line, !keepIdentity);
         }
     }
-    config_ = next;
+    config_ = std::move(next);
+    indexConfig();
     limiter_.setRate(static_cast<uint32_t>(std::max(1, config_.global.maxRate)),
                      static_cast<uint32_t>(std::max(1, config_.global.maxRate)));
     for (const config::LineConfig& cfg : config_.lines) {
@@ -146,8 +157,6 @@ LineManager::Line& LineManager::createLine(const config::LineConfig& cfg, bool c
     Line& line = *owned;
     line.handle = nextHandle_++;
     line.id = cfg.id;
-    for (auto& t : line.timers) t = timers_.create();
-    line.startTimer = timers_.create();
     lines_.emplace(line.handle, std::move(owned));
     byId_[line.id] = line.handle;
     if (countIt) {
@@ -184,6 +193,7 @@ void LineManager::setupMachine(Line& line, const config::LineConfig& cfg) {
 }
 
 void LineManager::scheduleStart(Line& line, Duration delay) {
+    if (!line.startTimer.valid()) line.startTimer = timers_.create();
     timers_.arm(line.startTimer, clock_.now() + delay,
                 [this, handle = line.handle](TimePoint) { onStartTimer(handle); });
 }
@@ -212,8 +222,10 @@ void LineManager::destroy(uint64_t handle) {
     std::vector<txn::TxnAction> out;
     for (const Pending& p : line.pending) txn_.client().abandon(p.txn, out);
     applyTxn(out);
-    for (auto& t : line.timers) timers_.destroy(t);
-    timers_.destroy(line.startTimer);
+    for (auto& t : line.timers) {
+        if (t.valid()) timers_.destroy(t);
+    }
+    if (line.startTimer.valid()) timers_.destroy(line.startTimer);
     std::erase_if(waiting_, [handle](const QueuedRequest& q) { return q.handle == handle; });
     if (!line.retiring) {
         byId_.erase(line.id);
@@ -270,12 +282,16 @@ void LineManager::apply(Line& line, const reg::Action& a) {
             break;
         case reg::Action::Kind::ArmTimer: {
             const uint64_t key = timerKey(line.handle, static_cast<uint64_t>(a.timer));
-            timers_.arm(line.timers[static_cast<std::size_t>(a.timer)], a.at,
+            TimerQueue::Id& slot = line.timers[static_cast<std::size_t>(a.timer)];
+            if (!slot.valid()) slot = timers_.create();
+            timers_.arm(slot, a.at,
                         [this, key](TimePoint) { onLineTimer(key >> 3, static_cast<reg::TimerKind>(key & 7)); });
             break;
         }
         case reg::Action::Kind::CancelTimer:
-            timers_.cancel(line.timers[static_cast<std::size_t>(a.timer)]);
+            if (line.timers[static_cast<std::size_t>(a.timer)].valid()) {
+                timers_.cancel(line.timers[static_cast<std::size_t>(a.timer)]);
+            }
             break;
         case reg::Action::Kind::StateChanged:
             logStateChange(line, a);
@@ -409,7 +425,12 @@ void LineManager::onStartTimer(uint64_t handle) {
         if (cfg == nullptr) return;
         setupMachine(*line, *cfg);
     }
-    if (line->machine && line->machine->state() == reg::State::Stopped) dispatch(*line, reg::Event::start());
+    if (line->machine) {
+        // Started for good: the slot is only needed again if a later setup fails.
+        timers_.destroy(line->startTimer);
+        line->startTimer = {};
+        if (line->machine->state() == reg::State::Stopped) dispatch(*line, reg::Event::start());
+    }
     drainDeferred();
     sweep();
 }
@@ -520,7 +541,10 @@ LineManager::Line* LineManager::findById(std::string_view id) {
     return it == byId_.end() ? nullptr : find(it->second);
 }
 
-const config::LineConfig* LineManager::configFor(std::string_view id) const { return config_.findLine(id); }
+const config::LineConfig* LineManager::configFor(std::string_view id) const {
+    auto it = configIndex_.find(id);
+    return it == configIndex_.end() ? nullptr : it->second;
+}
 
 Duration LineManager::randomDelay(Duration max) {
     if (max.count() <= 0) return Duration{0};

@@ -65,11 +65,11 @@ public:
     LineManager& operator=(const LineManager&) = delete;
 
     // Starts every enabled line, spread at random over the config's start_spread.
-    void start(const config::Config& config);
+    void start(config::Config config);
     // Applies a validated new configuration: unchanged lines are not touched, changed ones
     // re-register (unregistering the old binding when its identity changed), removed ones
     // unregister, added ones register.
-    config::ConfigDiff reload(const config::Config& config);
+    config::ConfigDiff reload(config::Config config);
     // Unregisters every line (rate-limited); idle() turns true when all are stopped.
     void stopAll();
     bool idle() const noexcept;
@@ -103,6 +103,7 @@ private:
         std::unique_ptr<reg::RegistrationMachine> machine;
         std::string setupError;
         txn::Peer peer;
+        // Slots are created when first armed: most lines only ever use Refresh and Expiry.
         std::array<TimerQueue::Id, reg::kTimerKinds> timers{};
         TimerQueue::Id startTimer{};
         std::vector<Pending> pending;  // transactions in flight (at most a couple)
@@ -155,7 +156,10 @@ private:
     std::shared_ptr<spdlog::logger> log_;
     txn::TransactionLayer txn_;
     RateLimiter limiter_{50, 1};
+    void indexConfig();
+
     config::Config config_;
+    std::unordered_map<std::string_view, const config::LineConfig*> configIndex_;  // ids of config_
 
     uint64_t nextHandle_ = 1;
     std::unordered_map<uint64_t, std::unique_ptr<Line>> lines_;

@@ -26,8 +26,15 @@ void appendHeader(std::string& out, std::string_view name, std::string_view valu
 }
 
 std::string bracketed(std::string_view host) {
-    if (host.find(':') != std::string_view::npos) return "[" + std::string(host) + "]";
-    return std::string(host);
+    if (host.find(':') == std::string_view::npos) return std::string(host);
+    // Appended rather than concatenated: "[" + std::string + "]" trips a GCC 12 -O3
+    // -Wrestrict false positive.
+    std::string out;
+    out.reserve(host.size() + 2);
+    out += '[';
+    out.append(host);
+    out += ']';
+    return out;
 }
 
 std::string quotedDisplayName(std::string_view name) {
