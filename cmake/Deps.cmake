@@ -1,12 +1,12 @@
 # All dependencies are Debian 12 packages; see README.md for the list and why each is used.
 find_package(PkgConfig REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
-find_package(yaml-cpp REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
 pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+pkg_check_modules(LIBYAML REQUIRED IMPORTED_TARGET yaml-0.1)
 if(SIPREG_BUILD_TESTS)
   find_package(doctest REQUIRED)
 endif()

@@ -2,7 +2,7 @@
 # Only packages that are missing are installed, so a prepared machine pays nothing.
 sipreg_packages=(
   build-essential cmake pkg-config
-  libuv1-dev libssl-dev libyaml-cpp-dev libspdlog-dev libsystemd-dev
+  libuv1-dev libssl-dev libyaml-dev libspdlog-dev libsystemd-dev
   doctest-dev libc-ares-dev libcli11-dev nlohmann-json3-dev
   kamailio kamailio-tls-modules sip-tester python3 openssl iproute2
 )

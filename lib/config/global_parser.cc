@@ -13,7 +13,7 @@ constexpr std::array<std::string_view, 2> kListenKeys{"address", "port"};
 constexpr std::array<std::string_view, 2> kInviteKeys{"code", "reason"};
 constexpr std::array<std::string_view, 2> kTlsKeys{"ca_file", "verify_peer"};
 
-std::optional<ListenAddress> parseListenEntry(Diagnostics& diag, const YAML::Node& node, const YAML::Mark& at,
+std::optional<ListenAddress> parseListenEntry(Diagnostics& diag, const YamlNode& node, const Mark& at,
                                               const std::string& path) {
     if (!expectMap(diag, node, at, path, "a map with address and port")) return std::nullopt;
     MapView map(diag, node, at, path, kListenKeys);
@@ -53,16 +53,16 @@ std::vector<ListenAddress> parseListen(Diagnostics& diag, const MapView& root) {
     const Field* f = root.find("listen");
     if (!f) return {ListenAddress{std::string(limits::kDefaultListenAddress), 0, false}};
     std::vector<ListenAddress> out;
-    if (f->value.IsSequence()) {
+    if (f->value.isSequence()) {
         if (f->value.size() == 0) diag.error(f->mark(), f->path, "must list at least one address");
         std::size_t index = 0;
-        for (const YAML::Node& entry : f->value) {
+        for (const YamlNode& entry : f->value.items()) {
             const std::string path = indexPath(f->path, index++);
             auto parsed = parseListenEntry(diag, entry, f->mark(), path);
             if (!parsed) continue;
             for (const ListenAddress& seen : out) {
                 if (seen == *parsed) {
-                    diag.error(entry.Mark(), path, "duplicate listen address " + parsed->address + " port " +
+                    diag.error(entry.mark(), path, "duplicate listen address " + parsed->address + " port " +
                                                        std::to_string(parsed->port));
                 }
             }
@@ -93,7 +93,7 @@ InviteResponse parseInviteResponse(Diagnostics& diag, const MapView& root) {
     InviteResponse out{limits::kDefaultInviteResponseCode, standardReason(limits::kDefaultInviteResponseCode)};
     const Field* f = root.find("invite_response");
     if (!f) return out;
-    if (f->value.IsScalar()) {
+    if (f->value.isScalar()) {
         if (auto code = readInt(diag, *f, limits::kInviteResponseCode)) {
             out.code = static_cast<int>(*code);
             out.reason = standardReason(out.code);

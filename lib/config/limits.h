@@ -55,5 +55,7 @@ inline constexpr std::size_t kMaxIdLength = 64;
 inline constexpr std::size_t kMaxTextLength = 256;       // user_agent, display_name, reason
 inline constexpr std::size_t kMaxSecretFileBytes = 4096;
 inline constexpr std::size_t kMaxConfigFileBytes = 64 * 1024 * 1024;
+// Maps and lists inside each other; the real layout needs 4, and the tree is freed recursively.
+inline constexpr std::size_t kMaxYamlNesting = 64;
 
 }  // namespace sipreg::config::limits

@@ -120,7 +120,7 @@ std::map<DigestAlgorithm, Secret> parseHa1(Diagnostics& diag, const Field& f) {
         }
         out.emplace(kind.algorithm, Secret(std::move(*value)));
     }
-    if (!any && f.value.IsMap() && f.value.size() == 0) {
+    if (!any && f.value.isMap() && f.value.size() == 0) {
         diag.error(f.mark(), f.path, "must give at least one of MD5, SHA-256, SHA-512-256");
     }
     return out;
@@ -246,7 +246,7 @@ void resolveTransport(Diagnostics& diag, const MapView& map, bool transportGiven
 
 }  // namespace
 
-std::optional<LineConfig> parseLine(Diagnostics& diag, const YAML::Node& node, const YAML::Mark& fallbackMark,
+std::optional<LineConfig> parseLine(Diagnostics& diag, const YamlNode& node, const Mark& fallbackMark,
                                     const std::string& path, const LineSettings& defaults,
                                     const SecretContext& secrets, LineFacts& facts) {
     if (!expectMap(diag, node, fallbackMark, path, "a map describing a line")) return std::nullopt;

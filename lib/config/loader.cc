@@ -23,6 +23,8 @@ namespace {
 using detail::Diagnostics;
 using detail::Field;
 using detail::MapView;
+using detail::Mark;
+using detail::YamlNode;
 
 constexpr std::array<std::string_view, 9> kTopLevelKeys{
     "listen", "max_rate", "start_spread", "shutdown_timeout", "log_level", "invite_response", "tls", "defaults", "lines"};
@@ -55,25 +57,25 @@ void parseLines(Diagnostics& diag, const MapView& root, const LineSettings& defa
     root.requireKey("lines", "the list of lines to register");
     const Field* f = root.find("lines");
     if (!f) return;
-    if (!f->value.IsSequence()) {
+    if (!f->value.isSequence()) {
         diag.error(f->mark(), f->path, "expected a list of lines, got " + detail::describeKind(f->value));
         return;
     }
     if (f->value.size() == 0) diag.warning(f->mark(), f->path, "no lines configured; nothing will be registered");
 
     struct FirstUse {
-        YAML::Mark mark;
+        Mark mark;
         std::size_t index;
     };
     std::unordered_map<std::string, FirstUse> ids;
     ids.reserve(f->value.size());
-    std::optional<YAML::Mark> firstLiteralPassword;
+    std::optional<Mark> firstLiteralPassword;
     std::string firstLiteralPasswordPath;
     std::size_t literalPasswords = 0;
 
     config.lines.reserve(f->value.size());
     std::size_t index = 0;
-    for (const YAML::Node& node : f->value) {
+    for (const YamlNode& node : f->value.items()) {
         const std::string path = detail::indexPath("lines", index);
         detail::LineFacts facts;
         auto line = detail::parseLine(diag, node, f->mark(), path, defaults, secrets, facts);
@@ -113,14 +115,13 @@ LoadResult parseDocument(std::string_view text, const std::string& displayName, 
                          const std::string& configDirectory, const FileFacts& file) {
     Diagnostics diag(displayName);
     LoadResult result;
-    YAML::Node doc;
-    try {
-        doc = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-        diag.error(e.mark, "", "YAML syntax error: " + e.msg);
+    const detail::YamlDocument parsed = detail::parseYamlDocument(text);
+    if (parsed.error) {
+        diag.error(parsed.error->mark, "", "YAML syntax error: " + parsed.error->message);
         result.errors = diag.takeErrors();
         return result;
     }
+    const YamlNode& doc = parsed.root;
 
     detail::SecretContext secrets;
     secrets.getEnv = options.getEnv ? options.getEnv : processEnv;
@@ -128,19 +129,16 @@ LoadResult parseDocument(std::string_view text, const std::string& displayName, 
     secrets.credentialsDirectory = secrets.getEnv("CREDENTIALS_DIRECTORY");
 
     Config config;
-    // yaml-cpp signals misuse with exceptions; none may escape into the caller on any input.
-    try {
-        if (!detail::expectMap(diag, doc, YAML::Mark(), "", "a map with at least 'lines'")) {
-            result.errors = diag.takeErrors();
-            return result;
-        }
-        MapView root(diag, doc, YAML::Mark(), "", kTopLevelKeys);
-        config.global = detail::parseGlobal(diag, root);
-        const LineSettings defaults = detail::parseDefaults(diag, root);
-        parseLines(diag, root, defaults, secrets, file, config);
-    } catch (const YAML::Exception& e) {
-        diag.error(e.mark, "", std::string("cannot read the document: ") + e.msg);
+    // An empty document has no position of its own: point at its start.
+    const Mark documentStart{0, 0};
+    if (!detail::expectMap(diag, doc, documentStart, "", "a map with at least 'lines'")) {
+        result.errors = diag.takeErrors();
+        return result;
     }
+    MapView root(diag, doc, documentStart, "", kTopLevelKeys);
+    config.global = detail::parseGlobal(diag, root);
+    const LineSettings defaults = detail::parseDefaults(diag, root);
+    parseLines(diag, root, defaults, secrets, file, config);
 
     result.errors = diag.takeErrors();
     result.warnings = diag.takeWarnings();

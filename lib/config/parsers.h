@@ -6,10 +6,9 @@
 #include <string>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "config/model.h"
 #include "config/yaml_reader.h"
+#include "config/yaml_document.h"
 
 namespace sipreg::config::detail {
 
@@ -24,8 +23,8 @@ struct SecretContext {
 // What the loader needs to know about a parsed line beyond the model.
 struct LineFacts {
     std::optional<std::string> id;  // set when the id itself is valid, even if the line is not
-    YAML::Mark idMark;
-    std::optional<YAML::Mark> literalPassword;  // where a literal `password:` key sits
+    Mark idMark;
+    std::optional<Mark> literalPassword;  // where a literal `password:` key sits
 };
 
 GlobalSettings parseGlobal(Diagnostics& diag, const MapView& root);
@@ -33,7 +32,7 @@ GlobalSettings parseGlobal(Diagnostics& diag, const MapView& root);
 // Built-in defaults overridden by the `defaults:` block.
 LineSettings parseDefaults(Diagnostics& diag, const MapView& root);
 
-std::optional<LineConfig> parseLine(Diagnostics& diag, const YAML::Node& node, const YAML::Mark& fallbackMark,
+std::optional<LineConfig> parseLine(Diagnostics& diag, const YamlNode& node, const Mark& fallbackMark,
                                     const std::string& path, const LineSettings& defaults,
                                     const SecretContext& secrets, LineFacts& facts);
 

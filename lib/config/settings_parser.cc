@@ -34,7 +34,7 @@ void parseNat(Diagnostics& diag, const Field& f, NatSettings& nat) {
 }
 
 void parseKeepalive(Diagnostics& diag, const Field& f, std::optional<Seconds>& keepalive) {
-    if (f.value.IsScalar() && (f.value.Scalar() == "off" || f.value.Scalar() == "false")) {
+    if (f.value.isScalar() && (f.value.scalar() == "off" || f.value.scalar() == "false")) {
         keepalive.reset();
         return;
     }

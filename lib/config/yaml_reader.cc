@@ -9,7 +9,7 @@ namespace sipreg::config::detail {
 
 namespace {
 
-bool hasMark(const YAML::Mark& m) { return m.line >= 0 && m.column >= 0; }
+bool hasMark(const Mark& m) { return m.line >= 0 && m.column >= 0; }
 
 std::string lowerCopy(std::string_view s) {
     std::string out(s);
@@ -30,7 +30,7 @@ std::string quoted(std::string_view s) {
 }
 
 bool scalarOrReport(Diagnostics& diag, const Field& f, std::string_view expected) {
-    if (f.value.IsScalar()) return true;
+    if (f.value.isScalar()) return true;
     diag.error(f.mark(), f.path, "expected " + std::string(expected) + ", got " + describeKind(f.value));
     return false;
 }
@@ -46,7 +46,7 @@ std::string listNames(std::span<const std::string_view> names) {
 
 }  // namespace
 
-ConfigIssue Diagnostics::make(const YAML::Mark& at, std::string path, std::string message) const {
+ConfigIssue Diagnostics::make(const Mark& at, std::string path, std::string message) const {
     ConfigIssue issue;
     issue.file = file_;
     if (hasMark(at)) {
@@ -58,24 +58,24 @@ ConfigIssue Diagnostics::make(const YAML::Mark& at, std::string path, std::strin
     return issue;
 }
 
-void Diagnostics::error(const YAML::Mark& at, std::string path, std::string message) {
+void Diagnostics::error(const Mark& at, std::string path, std::string message) {
     errors_.push_back(make(at, std::move(path), std::move(message)));
 }
 
-void Diagnostics::warning(const YAML::Mark& at, std::string path, std::string message) {
+void Diagnostics::warning(const Mark& at, std::string path, std::string message) {
     warnings_.push_back(make(at, std::move(path), std::move(message)));
 }
 
-YAML::Mark Field::mark() const {
-    YAML::Mark m = value.Mark();
+Mark Field::mark() const {
+    Mark m = value.mark();
     return hasMark(m) ? m : keyMark;
 }
 
-std::string describeKind(const YAML::Node& node) {
-    if (!node.IsDefined() || node.IsNull()) return "an empty value";
-    if (node.IsMap()) return "a map";
-    if (node.IsSequence()) return "a list";
-    return "'" + node.Scalar() + "'";
+std::string describeKind(const YamlNode& node) {
+    if (node.isNull()) return "an empty value";
+    if (node.isMap()) return "a map";
+    if (node.isSequence()) return "a list";
+    return "'" + node.scalar() + "'";
 }
 
 std::string joinPath(std::string_view parent, std::string_view key) {
@@ -90,19 +90,18 @@ std::string indexPath(std::string_view parent, std::size_t index) {
     return std::string(parent) + "[" + std::to_string(index) + "]";
 }
 
-MapView::MapView(Diagnostics& diag, const YAML::Node& map, const YAML::Mark& mark, std::string path,
+MapView::MapView(Diagnostics& diag, const YamlNode& map, const Mark& mark, std::string path,
                  std::span<const std::string_view> allowed)
-    : diag_(diag), mark_(hasMark(map.Mark()) ? map.Mark() : mark), path_(std::move(path)) {
-    if (!map.IsMap()) return;
+    : diag_(diag), mark_(hasMark(map.mark()) ? map.mark() : mark), path_(std::move(path)) {
+    if (!map.isMap()) return;
     fields_.reserve(map.size());
-    // By value: yaml-cpp iterators hand out temporaries, references into them dangle.
-    for (const auto& entry : map) {
-        const YAML::Node keyNode = entry.first;
-        if (!keyNode.IsScalar()) {
-            diag_.error(keyNode.Mark(), path_, "keys must be plain names, got " + describeKind(keyNode));
+    for (const YamlNode::Entry& entry : map.entries()) {
+        const YamlNode& keyNode = entry.first;
+        if (!keyNode.isScalar()) {
+            diag_.error(keyNode.mark(), path_, "keys must be plain names, got " + describeKind(keyNode));
             continue;
         }
-        std::string key = keyNode.Scalar();
+        std::string key = keyNode.scalar();
         std::string fieldPath = joinPath(path_, key);
         if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
             std::string message = "unknown key " + quoted(key);
@@ -111,16 +110,16 @@ MapView::MapView(Diagnostics& diag, const YAML::Node& map, const YAML::Mark& mar
             } else {
                 message += " (expected " + listNames(allowed) + ")";
             }
-            diag_.error(keyNode.Mark(), fieldPath, std::move(message));
+            diag_.error(keyNode.mark(), fieldPath, std::move(message));
             continue;
         }
         if (const Field* first = find(key)) {
-            diag_.error(keyNode.Mark(), fieldPath,
+            diag_.error(keyNode.mark(), fieldPath,
                         "duplicate key " + quoted(key) + " (first given at line " +
                             std::to_string(first->keyMark.line + 1) + ")");
             continue;
         }
-        fields_.push_back(Field{std::move(key), entry.second, keyNode.Mark(), std::move(fieldPath)});
+        fields_.push_back(Field{std::move(key), entry.second, keyNode.mark(), std::move(fieldPath)});
     }
 }
 
@@ -136,17 +135,17 @@ void MapView::requireKey(std::string_view key, std::string_view what) const {
     diag_.error(mark_, path_, "missing required key " + quoted(key) + " (" + std::string(what) + ")");
 }
 
-bool expectMap(Diagnostics& diag, const YAML::Node& node, const YAML::Mark& at, const std::string& path,
+bool expectMap(Diagnostics& diag, const YamlNode& node, const Mark& at, const std::string& path,
                std::string_view what) {
-    if (node.IsMap()) return true;
-    const YAML::Mark m = hasMark(node.Mark()) ? node.Mark() : at;
+    if (node.isMap()) return true;
+    const Mark m = hasMark(node.mark()) ? node.mark() : at;
     diag.error(m, path, "expected " + std::string(what) + ", got " + describeKind(node));
     return false;
 }
 
 std::optional<std::string> readString(Diagnostics& diag, const Field& f, bool allowEmpty) {
     if (!scalarOrReport(diag, f, "a string")) return std::nullopt;
-    const std::string& s = f.value.Scalar();
+    const std::string& s = f.value.scalar();
     if (s.empty() && !allowEmpty) {
         diag.error(f.mark(), f.path, "must not be empty");
         return std::nullopt;
@@ -173,16 +172,16 @@ std::optional<std::string> readText(Diagnostics& diag, const Field& f, std::size
 
 std::optional<bool> readBool(Diagnostics& diag, const Field& f) {
     if (!scalarOrReport(diag, f, "true or false")) return std::nullopt;
-    const std::string word = lowerCopy(f.value.Scalar());
+    const std::string word = lowerCopy(f.value.scalar());
     if (word == "true") return true;
     if (word == "false") return false;
-    diag.error(f.mark(), f.path, "expected true or false, got " + quoted(f.value.Scalar()));
+    diag.error(f.mark(), f.path, "expected true or false, got " + quoted(f.value.scalar()));
     return std::nullopt;
 }
 
 std::optional<long long> readInt(Diagnostics& diag, const Field& f, limits::IntRange range) {
     if (!scalarOrReport(diag, f, "a whole number")) return std::nullopt;
-    const std::string& s = f.value.Scalar();
+    const std::string& s = f.value.scalar();
     std::size_t i = 0;
     bool negative = false;
     if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
@@ -216,7 +215,7 @@ std::optional<long long> readInt(Diagnostics& diag, const Field& f, limits::IntR
 
 std::optional<std::chrono::seconds> readDuration(Diagnostics& diag, const Field& f, limits::DurationRange range) {
     if (!scalarOrReport(diag, f, "a duration (" + std::string(kDurationForms) + ")")) return std::nullopt;
-    auto parsed = parseDuration(f.value.Scalar());
+    auto parsed = parseDuration(f.value.scalar());
     if (!parsed) {
         diag.error(f.mark(), f.path, parsed.error().message);
         return std::nullopt;
@@ -224,7 +223,7 @@ std::optional<std::chrono::seconds> readDuration(Diagnostics& diag, const Field&
     if (*parsed < range.min || *parsed > range.max) {
         diag.error(f.mark(), f.path,
                    "must be between " + formatDuration(range.min) + " and " + formatDuration(range.max) +
-                       " (got " + f.value.Scalar() + ")");
+                       " (got " + f.value.scalar() + ")");
         return std::nullopt;
     }
     return *parsed;
@@ -233,12 +232,12 @@ std::optional<std::chrono::seconds> readDuration(Diagnostics& diag, const Field&
 std::optional<std::size_t> readChoiceIndex(Diagnostics& diag, const Field& f, std::span<const std::string_view> names) {
     const std::string expected = "one of " + listNames(names);
     if (!scalarOrReport(diag, f, expected)) return std::nullopt;
-    const std::string word = lowerCopy(f.value.Scalar());
+    const std::string word = lowerCopy(f.value.scalar());
     for (std::size_t i = 0; i < names.size(); ++i) {
         if (lowerCopy(names[i]) == word) return i;
     }
-    std::string message = "expected " + expected + ", got " + quoted(f.value.Scalar());
-    if (auto hint = suggestClosest(f.value.Scalar(), names)) message += "; did you mean " + quoted(*hint) + "?";
+    std::string message = "expected " + expected + ", got " + quoted(f.value.scalar());
+    if (auto hint = suggestClosest(f.value.scalar(), names)) message += "; did you mean " + quoted(*hint) + "?";
     diag.error(f.mark(), f.path, std::move(message));
     return std::nullopt;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Reading yaml-cpp nodes with positions: every problem becomes a ConfigIssue naming
+// Reading YAML document nodes with positions: every problem becomes a ConfigIssue naming
 // file:line:column and the key path, and reading carries on so all problems are reported.
 #include <chrono>
 #include <initializer_list>
@@ -10,10 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "config/config_issue.h"
 #include "config/limits.h"
+#include "config/yaml_document.h"
 
 namespace sipreg::config::detail {
 
@@ -21,8 +20,8 @@ class Diagnostics {
 public:
     explicit Diagnostics(std::string file) : file_(std::move(file)) {}
 
-    void error(const YAML::Mark& at, std::string path, std::string message);
-    void warning(const YAML::Mark& at, std::string path, std::string message);
+    void error(const Mark& at, std::string path, std::string message);
+    void warning(const Mark& at, std::string path, std::string message);
     const std::string& file() const noexcept { return file_; }
     std::size_t errorCount() const noexcept { return errors_.size(); }
 
@@ -30,7 +29,7 @@ public:
     std::vector<ConfigIssue> takeWarnings() { return std::move(warnings_); }
 
 private:
-    ConfigIssue make(const YAML::Mark& at, std::string path, std::string message) const;
+    ConfigIssue make(const Mark& at, std::string path, std::string message) const;
     std::string file_;
     std::vector<ConfigIssue> errors_;
     std::vector<ConfigIssue> warnings_;
@@ -39,15 +38,15 @@ private:
 // One key of a map with its value, its position and its full key path.
 struct Field {
     std::string key;
-    YAML::Node value;
-    YAML::Mark keyMark;
+    const YamlNode& value;
+    Mark keyMark;
     std::string path;
     // Where to point at for a problem with the value (falls back to the key).
-    YAML::Mark mark() const;
+    Mark mark() const;
 };
 
 // "a map", "a list", "an empty value", "a string" for "expected X, got Y" messages.
-std::string describeKind(const YAML::Node& node);
+std::string describeKind(const YamlNode& node);
 
 std::string joinPath(std::string_view parent, std::string_view key);
 std::string indexPath(std::string_view parent, std::size_t index);
@@ -56,23 +55,23 @@ std::string indexPath(std::string_view parent, std::size_t index);
 // "did you mean" hint) and duplicated keys are reported when the view is built.
 class MapView {
 public:
-    MapView(Diagnostics& diag, const YAML::Node& map, const YAML::Mark& mark, std::string path,
+    MapView(Diagnostics& diag, const YamlNode& map, const Mark& mark, std::string path,
             std::span<const std::string_view> allowed);
 
     const Field* find(std::string_view key) const noexcept;
-    const YAML::Mark& mark() const noexcept { return mark_; }
+    const Mark& mark() const noexcept { return mark_; }
     const std::string& path() const noexcept { return path_; }
     void requireKey(std::string_view key, std::string_view what) const;
 
 private:
     Diagnostics& diag_;
-    YAML::Mark mark_;
+    Mark mark_;
     std::string path_;
     std::vector<Field> fields_;
 };
 
 // True when the node is a map; otherwise reports "expected a map" and returns false.
-bool expectMap(Diagnostics& diag, const YAML::Node& node, const YAML::Mark& at, const std::string& path,
+bool expectMap(Diagnostics& diag, const YamlNode& node, const Mark& at, const std::string& path,
                std::string_view what = "a map");
 
 // Typed readers: on bad input they report at the value and return nullopt.

@@ -140,8 +140,36 @@ TEST_CASE("YAML syntax errors carry the parser's position") {
     const auto result = loadConfigFile(sipreg::test::dataPath("configs/bad/syntax.yaml"));
     const std::string file = sipreg::test::dataPath("configs/bad/syntax.yaml");
     // Line 5 holds a second ": " inside a plain value; column 29 is that colon.
-    CHECK(onlyError(result) == file + ":5:29: YAML syntax error: illegal map value");
+    CHECK(onlyError(result) == file + ":5:29: YAML syntax error: mapping values are not allowed in this context");
     CHECK_FALSE(result.unreadable);
+    // Errors found while inside a construct also say where that construct began.
+    CHECK(onlyError(load("lines:\n  - { id: a, aor: sip:a@example.net\n")) ==
+          "test.yaml:3:1: YAML syntax error: did not find expected ',' or '}' (while parsing a flow mapping at "
+          "line 2, column 5)");
+}
+
+TEST_CASE("aliases, a second document and invalid UTF-8 are refused at their position") {
+    CHECK(onlyError(load("defaults: &common\n  expires: 60\nlines:\n  - id: a\n    aor: sip:a@example.net\n"
+                         "    nat: *common\n")) ==
+          "test.yaml:6:10: YAML syntax error: aliases ('*name') are not supported; write the value out");
+    CHECK(onlyError(load("lines: []\n---\nlines: []\n")) ==
+          "test.yaml:2:1: YAML syntax error: only one YAML document is allowed, found a second one");
+    CHECK(onlyError(load("lines:\n  - id: \xff\n")).rfind("test.yaml:2:9: YAML syntax error: ", 0) == 0);
+}
+
+TEST_CASE("plain null words are empty values, quoted ones are strings") {
+    for (const char* word : {"~", "null", "Null", "NULL", ""}) {
+        CAPTURE(word);
+        CHECK(onlyError(load(oneLine(std::string("    aor: ") + word + "\n"))) ==
+              "test.yaml:3:" + std::string(*word ? "10" : "9") + ": lines[0].aor: expected a string, got an empty value");
+    }
+    // Quoted, it is the text itself, which then is not a SIP URI.
+    CHECK(onlyError(load(oneLine("    aor: \"null\"\n"))).find("lines[0].aor") != std::string::npos);
+    CHECK(onlyError(load(oneLine("    aor: \"null\"\n"))).find("got an empty value") == std::string::npos);
+    // Tags are ignored: the text is read as written.
+    const auto tagged = load(oneLine("    aor: !!str sip:a@example.net\n    expires: !!int 60\n"));
+    REQUIRE_MESSAGE(tagged.ok(), joined(tagged.errors));
+    CHECK(tagged.config->lines[0].expires == std::chrono::seconds(60));
 }
 
 TEST_CASE("global settings: ranges, addresses, INVITE answer") {
