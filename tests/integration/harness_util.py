@@ -1,6 +1,7 @@
 """Small helpers shared by the integration harness: free ports, bounded waits, and
 stopping a process group by pid. Python 3 standard library only."""
 import os
+import shutil
 import signal
 import socket
 import time
@@ -94,3 +95,45 @@ def stop_process_group(proc, term_timeout=5.0, kill_timeout=5.0, sig=signal.SIGT
             break
         time.sleep(0.05)
     return proc.returncode
+
+
+class ManagedProcess:
+    """A peer process (registrar, SIPp, ...) started by a subclass in its own session, with
+    a temporary folder (`dir`) and an output file (`_output`). stop() ends the whole
+    process group by pid, bounded; cleanup() also removes the folder unless
+    SIPREG_KEEP_TMP=1. Usable as a context manager around start()."""
+    term_timeout = 5.0
+    kill_timeout = 5.0
+    stop_signal = signal.SIGTERM
+
+    def __init__(self):
+        self.proc = None
+        self.dir = None
+        self._output = None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def stop(self):
+        """Idempotent; returns the exit status (None if it would not die)."""
+        status = None
+        if self.proc is not None:
+            status = stop_process_group(self.proc, term_timeout=self.term_timeout,
+                                        kill_timeout=self.kill_timeout, sig=self.stop_signal)
+        if self._output is not None:
+            self._output.close()
+            self._output = None
+        return status
+
+    def cleanup(self):
+        self.stop()
+        if self.dir and os.environ.get("SIPREG_KEEP_TMP") != "1":
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 
-from harness_util import free_udp_port, pid_alive, stop_process_group, wait_until
+from harness_util import ManagedProcess, free_udp_port, pid_alive, wait_until
 
 MODULE_PATH = "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 KAMAILIO = shutil.which("kamailio") or "/usr/sbin/kamailio"
@@ -36,12 +36,13 @@ def _cfg_string(value):
     return value
 
 
-class Kamailio:
+class Kamailio(ManagedProcess):
     def __init__(self, users=None, *, port=None, listen_ipv6=False, ipv6_port=None,
                  algorithm="MD5", challenge=401, realm=None,
                  min_expires=10, max_expires=3600, default_expires=3600, min_expires_mode=False,
                  nonce_expire=300, timer_interval=1, children=2, start_timeout=15.0,
                  extra_log=False):
+        super().__init__()
         if algorithm not in ("MD5", "SHA-256"):
             raise ValueError("algorithm must be MD5 or SHA-256")
         if challenge not in (401, 407):
@@ -63,9 +64,6 @@ class Kamailio:
         self.children = children
         self.start_timeout = start_timeout
         self.extra_log = extra_log
-        self.dir = None
-        self.proc = None
-        self._log = None
 
     # -- files ------------------------------------------------------------------
     @property
@@ -209,11 +207,11 @@ request_route {{
                                timeout=30)
         if check.returncode != 0:
             raise KamailioError(f"kamailio -c rejected {self.cfg_path}:\n{check.stdout}{check.stderr}")
-        self._log = open(self.log_path, "w")
+        self._output = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [KAMAILIO, "-DD", "-E", "-f", self.cfg_path, "-P", self.pid_path, "-m", "64", "-M", "8",
              "-Y", self.dir],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdin=subprocess.DEVNULL, stdout=self._output, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_until(self._answers_options, self.start_timeout, interval=0.1,
                        what=f"Kamailio to answer OPTIONS on {self.address}")
@@ -228,33 +226,6 @@ request_route {{
         if self.proc.poll() is not None:
             raise KamailioError(f"kamailio exited with status {self.proc.returncode}")
         return sip_options_ping(self.host, self.port, timeout=0.3) == 200
-
-    def stop(self):
-        """Stops the whole process group (SIGTERM, then SIGKILL), bounded. Idempotent."""
-        status = None
-        if self.proc is not None:
-            status = stop_process_group(self.proc, term_timeout=5.0, kill_timeout=5.0)
-            self.proc = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        return status
-
-    def cleanup(self):
-        self.stop()
-        if self.dir and os.environ.get("SIPREG_KEEP_TMP") != "1":
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.cleanup()
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
 
     def pause(self):
         """A silent outage: the whole group stops answering (SIGSTOP)."""

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 
-from harness_util import free_udp_port, stop_process_group, wait_until
+from harness_util import ManagedProcess, free_udp_port, wait_until
 
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
 SCENARIO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sipp")
@@ -33,12 +33,15 @@ def scenario_path(name):
     return name if os.path.isabs(name) else os.path.join(SCENARIO_DIR, name)
 
 
-class Sipp:
+class Sipp(ManagedProcess):
     """One SIPp process. As a UAS (no `remote`) it listens on 127.0.0.1:`port`; as a UAC
     it calls `remote` ("host:port") and ends after `calls` calls."""
 
     def __init__(self, scenario, *, port=None, host="127.0.0.1", remote=None, keys=None, extra_args=(),
                  calls=None, trace_messages=True, start_timeout=5.0):
+        super().__init__()
+        self.term_timeout = 3.0
+        self.kill_timeout = 3.0
         self.scenario = scenario_path(scenario)
         self.host = host
         self.port = port or free_udp_port(host)
@@ -49,9 +52,6 @@ class Sipp:
         self.calls = calls
         self.trace_messages = trace_messages
         self.start_timeout = start_timeout
-        self.dir = None
-        self.proc = None
-        self._out = None
 
     @property
     def address(self):
@@ -97,9 +97,9 @@ class Sipp:
         if not os.path.exists(self.scenario):
             raise SippError(f"no such scenario: {self.scenario}")
         self.dir = tempfile.mkdtemp(prefix="sipreg-sipp-")
-        self._out = open(self.output_file, "w")
+        self._output = open(self.output_file, "w")
         self.proc = subprocess.Popen(self.command(), cwd=self.dir, stdin=subprocess.DEVNULL,
-                                     stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True)
+                                     stdout=self._output, stderr=subprocess.STDOUT, start_new_session=True)
         if self.remote is None:
             # A UAS is ready once its socket is bound; SIPp exits at once on a bad scenario.
             try:
@@ -130,32 +130,6 @@ class Sipp:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             raise TimeoutError(f"sipp did not finish within {timeout}s:\n{self.output()}") from None
-
-    def stop(self):
-        """Stops SIPp by pid (SIGTERM, then SIGKILL), bounded. Idempotent."""
-        status = None
-        if self.proc is not None:
-            status = stop_process_group(self.proc, term_timeout=3.0, kill_timeout=3.0, sig=signal.SIGTERM)
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-        return status
-
-    def cleanup(self):
-        self.stop()
-        if self.dir and os.environ.get("SIPREG_KEEP_TMP") != "1":
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.cleanup()
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
 
     def output(self):
         parts = []
