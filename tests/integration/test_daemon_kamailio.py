@@ -72,6 +72,11 @@ class RegisterTest(KamailioCase):
         # At least two refreshes in 25 s of 10 s grants, each a single round trip
         # (preemptive credentials): CSeq grows by one per refresh.
         self.assertGreaterEqual(self.contacts(kam)["user0"]["cseq"] - first_cseq, 2)
+        # Preemptive credentials: after the first challenged exchange (2 REGISTERs) every
+        # refresh is a single REGISTER, not another 401 round trip.
+        refreshes = d.count_log(r"line=short registered, expires 10 s")
+        self.assertGreaterEqual(refreshes, 2)
+        self.assertLessEqual(kam.register_count("user0"), 2 + refreshes + 1)  # +1: one may be in flight
         # Always asks for the configured 60 s, never the granted 10 s.
         self.assertEqual(d.count_log(r"line=short .*expires 10 s"), d.count_log(r"line=short .*expires"))
 
