@@ -40,7 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
-from harness_util import stop_process_group  # noqa: E402
+from harness_util import ManagedProcess, stop_process_group  # noqa: E402
 from notify import NotifyListener  # noqa: E402
 from sipp import Sipp  # noqa: E402
 
@@ -182,10 +182,13 @@ def write_config(path, *, lines, rate, expires, registrar_port, start_spread):
         f.write("".join(parts))
 
 
-class DaemonRun:
+class DaemonRun(ManagedProcess):
     """sipregd in its own session, stdout+stderr to a file, NOTIFY_SOCKET to a listener."""
 
     def __init__(self, binary, workdir, name, log_level):
+        super().__init__()
+        self.term_timeout = 10.0
+        self.kill_timeout = 3.0
         self.binary = binary
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
@@ -193,8 +196,6 @@ class DaemonRun:
         self.log_path = os.path.join(self.dir, "sipregd.log")
         self.log_level = log_level
         self.notify = None
-        self.proc = None
-        self._log = None
         self.ready_at = None
         self.ready_cpu = None
         self.status = None  # latest (registered, total)
@@ -205,10 +206,10 @@ class DaemonRun:
         env = dict(os.environ)
         env.pop("JOURNAL_STREAM", None)
         env.update(self.notify.env())
-        self._log = open(self.log_path, "w")
+        self._output = open(self.log_path, "w")
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen([self.binary, "-c", self.config, "--log-level", self.log_level],
-                                     stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, stdout=self._output, stderr=subprocess.STDOUT,
                                      env=env, start_new_session=True)
         return self
 
@@ -270,11 +271,7 @@ class DaemonRun:
                 fewest = min(fewest, self.status[0])
 
     def stop(self):
-        if self.proc is not None:
-            stop_process_group(self.proc, term_timeout=10.0, kill_timeout=3.0)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        super().stop()
         if self.notify is not None:
             self.notify.close()
             self.notify = None

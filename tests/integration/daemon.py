@@ -5,14 +5,13 @@ log line with a timestamp, and offers bounded waits on them.
 The binary comes from SIPREGD_BIN (ctest sets it to the built target)."""
 import os
 import re
-import shutil
 import signal
 import subprocess
 import tempfile
 import threading
 import time
 
-from harness_util import stop_process_group
+from harness_util import ManagedProcess, stop_process_group
 
 
 def sipregd_binary():
@@ -24,9 +23,13 @@ def sipregd_binary():
     return path
 
 
-class Daemon:
+class Daemon(ManagedProcess):
+    term_timeout = 10.0
+    kill_timeout = 3.0
+
     def __init__(self, config_text, *, binary=None, args=("--log-level", "debug"), env=None,
                  config_name="sipregd.yaml"):
+        super().__init__()
         self.binary = binary or sipregd_binary()
         self.dir = tempfile.mkdtemp(prefix="sipreg-daemon-")
         self.config_path = os.path.join(self.dir, config_name)
@@ -36,11 +39,10 @@ class Daemon:
         self.env.pop("NOTIFY_SOCKET", None)
         self.env.pop("JOURNAL_STREAM", None)
         self.env.update(env or {})
-        self.proc = None
         self.lines = []  # (monotonic seconds since start, text)
         self._lock = threading.Lock()
         self._reader = None
-        self._log_file = None
+        self._log_file = None  # written by the reader thread, closed after it ends
         self.t0 = None
 
     def write_config(self, text):
@@ -69,10 +71,6 @@ class Daemon:
                 self.lines.append((time.monotonic() - self.t0, text))
             self._log_file.write(text + "\n")
             self._log_file.flush()
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
 
     def log(self):
         with self._lock:
@@ -136,9 +134,8 @@ class Daemon:
 
     def stop(self):
         """Stops the daemon by pid whatever its state (SIGTERM, then SIGKILL), bounded."""
-        status = None
+        status = super().stop()
         if self.proc is not None:
-            status = stop_process_group(self.proc, term_timeout=10.0, kill_timeout=3.0)
             if self._reader is not None:
                 self._reader.join(timeout=2.0)
             if self.proc.stdout:
@@ -147,14 +144,3 @@ class Daemon:
             self._log_file.close()
             self._log_file = None
         return status
-
-    def cleanup(self):
-        self.stop()
-        if os.environ.get("SIPREG_KEEP_TMP") != "1":
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.cleanup()

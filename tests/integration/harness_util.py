@@ -129,8 +129,8 @@ class ManagedProcess:
     def cleanup(self):
         self.stop()
         if self.dir and os.environ.get("SIPREG_KEEP_TMP") != "1":
+            # The path stays known (tests check it is gone); removing twice is harmless.
             shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
 
     def __enter__(self):
         return self.start()
