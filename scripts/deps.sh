@@ -4,7 +4,7 @@ sipreg_packages=(
   build-essential cmake pkg-config
   libuv1-dev libssl-dev libyaml-dev libspdlog-dev libsystemd-dev
   doctest-dev libc-ares-dev libcli11-dev nlohmann-json3-dev
-  kamailio kamailio-tls-modules sip-tester python3 openssl iproute2
+  kamailio kamailio-tls-modules sip-tester python3 openssl iproute2 dnsmasq-base
 )
 
 sipreg_install_deps() {

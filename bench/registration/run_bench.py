@@ -1,6 +1,15 @@
 #!/usr/bin/env python3
-"""Registration benchmark: sipregd registers many lines over UDP on 127.0.0.1 against a
-SIPp registrar that challenges every REGISTER (401, then 200).
+"""Registration benchmark: sipregd registers many lines on 127.0.0.1 against a registrar
+that challenges every registration (401, then 200), over UDP, TCP or TLS (--transport).
+
+  udp      a SIPp registrar (uas_challenge.xml) that challenges every REGISTER;
+  tcp/tls  a Kamailio registrar (kamailio_registrar.py; Debian's SIPp has no TLS) with
+           digest auth against an htable of the lines' users. Its nonces live
+           --nonce-expire seconds, less than a refresh interval, so a refresh's kept
+           credentials are stale and each refresh is challenged as well. Every line goes
+           to the same host:port, so sipregd should open one shared connection. TLS uses
+           a throwaway CA (tests/integration/certs.py) given to each line as
+           `tls: { ca_file, server_name }`.
 
 One invocation makes up to three daemon runs against the same registrar scenario:
 
@@ -15,10 +24,14 @@ One invocation makes up to three daemon runs against the same registrar scenario
 
 A "registration" is one challenged exchange: REGISTER, 401, REGISTER with credentials,
 200. CPU-seconds are sipregd's user+sys time from /proc/PID/stat; memory is VmHWM
-(peak) and VmRSS from /proc/PID/status. Every wait is bounded and every process is
-stopped by its pid. Traffic stays on 127.0.0.1.
+(peak) and VmRSS from /proc/PID/status. The registrar's CPU (SIPp, or every Kamailio
+process) is measured the same way: it runs on the same cores. Over TCP/TLS the
+connections sipregd holds to the registrar are sampled with `ss` every half second, and
+Kamailio's accepted connections are read from its statistics. Every wait is bounded and
+every process is stopped by its pid. Traffic stays on 127.0.0.1.
 
     python3 bench/registration/run_bench.py --lines 10000 --rate 2000
+    python3 bench/registration/run_bench.py --transport tls --lines 10000 --rate 2000
 
 The sipregd binary: --binary, else $SIPREGD_BIN, else build/bench/daemon/sipregd.
 Python 3 standard library only.
@@ -40,7 +53,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
+from certs import SERVER_NAME, TestPki  # noqa: E402
 from harness_util import ManagedProcess, stop_process_group  # noqa: E402
+from kamailio_registrar import KamailioRegistrar, user_name, user_password  # noqa: E402
 from notify import NotifyListener  # noqa: E402
 from sipp import Sipp  # noqa: E402
 
@@ -88,7 +103,7 @@ def loadavg():
 
 # ---- the registrar ----------------------------------------------------------------------
 
-class Registrar:
+class SippRegistrar:
     """SIPp UAS playing uas_challenge.xml, with per-message counts dumped every second."""
 
     def __init__(self, granted):
@@ -111,6 +126,22 @@ class Registrar:
     @property
     def pid(self):
         return self.sipp.pid
+
+    def cpu_seconds(self):
+        return cpu_seconds(self.sipp.pid)
+
+    def connections(self):
+        return None
+
+    def accepted_connections(self):
+        return None
+
+    def log_size(self):
+        return None
+
+    def log_problems(self, upto=None):
+        del upto
+        return 0, []
 
     def counts(self):
         """Cumulative message counts from SIPp's latest -trace_counts row:
@@ -160,10 +191,73 @@ class Registrar:
         return self.counts()
 
 
+class StreamRegistrar(KamailioRegistrar):
+    """Kamailio over TCP or TLS with the SippRegistrar's interface (see kamailio_registrar.py)."""
+
+    def accepted_connections(self):
+        """Connections Kamailio has accepted since it started (its tcp:passive_open)."""
+        return self.statistics().get("tcp:passive_open")
+
+
+def make_registrar(args, granted, n_users, pki):
+    if args.transport == "udp":
+        return SippRegistrar(granted)
+    run_seconds = args.expires + args.steady + 3 * 2 * args.lines / args.rate + 120
+    return StreamRegistrar(args.transport, user_count=n_users, granted=granted, run_seconds=run_seconds,
+                           nonce_expire=args.nonce_expire, tls_cert=pki.server if pki else None)
+
+
+class ConnectionSampler:
+    """Counts sipregd's established TCP connections to the registrar's port with `ss`,
+    at most every `interval` seconds: the most at one time and every distinct one seen."""
+
+    def __init__(self, port, interval=0.5):
+        self.port = port
+        self.interval = interval
+        self.next_at = 0.0
+        self.most = 0
+        self.last = None
+        self.seen = set()
+        self.samples = 0
+
+    def current(self):
+        r = subprocess.run(["ss", "-tnH", "state", "established", f"( dport = :{self.port} )"],
+                           capture_output=True, text=True, timeout=5)
+        local = set()
+        for row in r.stdout.splitlines():
+            cols = row.split()
+            # With a state filter ss drops the State column: Recv-Q Send-Q Local Peer.
+            if len(cols) >= 4 and cols[3].endswith(f":{self.port}"):
+                local.add(cols[2])
+        return local
+
+    def sample(self, force=False):
+        now = time.monotonic()
+        if not force and now < self.next_at:
+            return
+        self.next_at = now + self.interval
+        local = self.current()
+        self.samples += 1
+        self.last = len(local)
+        self.most = max(self.most, len(local))
+        self.seen |= local
+
+    def summary(self):
+        return {"most_at_once": self.most, "distinct_seen": len(self.seen), "last": self.last,
+                "samples": self.samples}
+
+
 # ---- the daemon -------------------------------------------------------------------------
 
-def write_config(path, *, lines, rate, expires, registrar_port, start_spread):
+def write_config(path, *, lines, rate, expires, registrar_port, start_spread, transport="udp", ca_file=None):
     registrar = f"sip:127.0.0.1:{registrar_port}"
+    # UDP lines are written as before (transport chosen by default), so UDP runs stay
+    # comparable with the earlier figures.
+    line_extra = ""
+    if transport != "udp":
+        line_extra += f", transport: {transport}"
+    if transport == "tls":
+        line_extra += f", tls: {{ ca_file: \"{ca_file}\", server_name: {SERVER_NAME} }}"
     parts = [
         "listen: { address: 127.0.0.1, port: 0 }\n",
         f"max_rate: {rate}\n",
@@ -175,8 +269,8 @@ def write_config(path, *, lines, rate, expires, registrar_port, start_spread):
         "lines:\n",
     ]
     for i in range(lines):
-        parts.append(f"  - {{ id: l{i:05d}, registrar: \"{registrar}\", aor: \"sip:u{i:05d}@bench.test\", "
-                     f"auth: {{ password: \"pw{i:05d}\" }} }}\n")
+        parts.append(f"  - {{ id: l{i:05d}, registrar: \"{registrar}\", aor: \"sip:{user_name(i)}@bench.test\", "
+                     f"auth: {{ password: \"{user_password(i)}\" }}{line_extra} }}\n")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write("".join(parts))
@@ -200,6 +294,7 @@ class DaemonRun(ManagedProcess):
         self.ready_cpu = None
         self.status = None  # latest (registered, total)
         self.status_text = ""
+        self.sampler = None  # a ConnectionSampler, sampled while waiting
 
     def start(self):
         self.notify = NotifyListener()
@@ -221,6 +316,8 @@ class DaemonRun(ManagedProcess):
         return self.proc.poll() is None
 
     def poll(self, timeout):
+        if self.sampler is not None:
+            self.sampler.sample()
         for m in self.notify.poll(timeout):
             if m.fields.get("READY") == "1" and self.ready_at is None:
                 self.ready_at = time.monotonic()
@@ -289,6 +386,11 @@ class DaemonRun(ManagedProcess):
         first_registered = {}
         left_registered = 0
         warnings = 0
+        warning_kinds = {}
+        shutdown_warnings = 0
+        stopping = False
+        flows_closed = 0
+        connect_failures = 0
         started = None
         with open(self.log_path, errors="replace") as f:
             for text in f:
@@ -297,8 +399,23 @@ class DaemonRun(ManagedProcess):
                     continue
                 stamp, level, msg = m.groups()
                 t = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S")) + int(stamp[20:]) / 1000
+                if msg.startswith("signal ") and "unregistering all lines" in msg:
+                    stopping = True
+                if stopping:
+                    # After the benchmark's SIGTERM (shutdown_timeout 0s cuts the
+                    # un-REGISTERs short): reported apart.
+                    if level in ("warning", "error", "critical"):
+                        shutdown_warnings += 1
+                    continue
                 if level in ("warning", "error", "critical"):
                     warnings += 1
+                    # Group by the message with digits and line ids blanked out.
+                    kind = re.sub(r"\d+", "N", f"[{level}] {msg}")[:160]
+                    warning_kinds[kind] = warning_kinds.get(kind, 0) + 1
+                if re.match(r"flow \d+ to \S+ closed:", msg):
+                    flows_closed += 1
+                if msg.startswith("connection to ") and " failed: " in msg:
+                    connect_failures += 1
                 if started is None and msg.startswith("started with"):
                     started = t
                 r = REGISTERED_RX.search(msg)
@@ -312,6 +429,10 @@ class DaemonRun(ManagedProcess):
             "time_to_all_from_log": (last - started) if (last is not None and started is not None) else None,
             "left_registered": left_registered,
             "warnings": warnings,
+            "shutdown_warnings": shutdown_warnings,
+            "warning_kinds": sorted(warning_kinds.items(), key=lambda kv: -kv[1])[:8],
+            "flows_closed": flows_closed,
+            "connect_failures": connect_failures,
         }
 
 
@@ -332,11 +453,16 @@ def stop_perf(proc):
 
 # ---- the runs ---------------------------------------------------------------------------
 
-def run_baseline(args, workdir):
-    with Registrar(args.expires) as reg:
+def config_for(args, d, reg, pki, *, lines, expires, start_spread):
+    write_config(d.config, lines=lines, rate=args.rate, expires=expires, registrar_port=reg.port,
+                 start_spread=start_spread, transport=args.transport,
+                 ca_file=pki.ca.cert_path if pki else None)
+
+
+def run_baseline(args, workdir, pki):
+    with make_registrar(args, args.expires, max(1, args.baseline_lines), pki) as reg:
         d = DaemonRun(args.binary, workdir, "baseline", args.log_level)
-        write_config(d.config, lines=args.baseline_lines, rate=args.rate, expires=args.expires,
-                     registrar_port=reg.port, start_spread="0s")
+        config_for(args, d, reg, pki, lines=args.baseline_lines, expires=args.expires, start_spread="0s")
         try:
             d.start()
             d.wait_ready(30)
@@ -349,16 +475,22 @@ def run_baseline(args, workdir):
     return {"lines": args.baseline_lines, "vm_hwm_kib": mem["VmHWM"], "vm_rss_kib": mem["VmRSS"]}
 
 
-def run_main(args, workdir):
+def run_main(args, workdir, pki):
     n = args.lines
-    out = {"lines": n, "rate": args.rate, "expires": args.expires, "loadavg_before": loadavg()}
-    with Registrar(args.expires) as reg:
+    out = {"lines": n, "rate": args.rate, "expires": args.expires, "transport": args.transport,
+           "loadavg_before": loadavg()}
+    with make_registrar(args, args.expires, n, pki) as reg:
         d = DaemonRun(args.binary, workdir, "main", args.log_level)
-        write_config(d.config, lines=n, rate=args.rate, expires=args.expires, registrar_port=reg.port,
-                     start_spread=args.start_spread)
+        config_for(args, d, reg, pki, lines=n, expires=args.expires, start_spread=args.start_spread)
+        stream = args.transport != "udp"
+        if stream:
+            d.sampler = ConnectionSampler(reg.port)
+        accepted0 = reg.accepted_connections()
+        reg_cpu0 = reg.cpu_seconds()
         try:
             d.start()
             d.wait_ready(120)
+            reg_cpu_ready = reg.cpu_seconds()
             perf = start_perf(args.perf_out, d.pid) if args.perf_out and args.perf_phase == "register" else None
             out["startup_cpu_s"] = d.ready_cpu
             out["startup_wall_s"] = d.ready_at - d.started_at
@@ -372,6 +504,10 @@ def run_main(args, workdir):
             out["register_cpu_user_s"] = d.all_split[0] - d.ready_split[0]
             out["register_cpu_sys_s"] = d.all_split[1] - d.ready_split[1]
             out["registrar_at_all"] = counts_all
+            out["registrar_cpu_register_s"] = reg.cpu_seconds() - reg_cpu_ready
+            if stream:
+                d.sampler.sample(force=True)
+                out["connections_at_all"] = d.sampler.summary()
             if perf is not None:
                 stop_perf(perf)
                 perf = None
@@ -382,22 +518,30 @@ def run_main(args, workdir):
             settle = max(0.0, d.ready_at + args.expires - time.monotonic())
             fewest = d.watch(settle)
             c0, cpu0, t0 = reg.counts_now(), cpu_seconds(d.pid), time.monotonic()
+            rcpu0 = reg.cpu_seconds()
             if args.perf_out and args.perf_phase == "steady":
                 perf = start_perf(args.perf_out, d.pid)
             fewest = min(fewest, d.watch(args.steady))
             c1, cpu1, t1 = reg.counts_now(), cpu_seconds(d.pid), time.monotonic()
+            rcpu1 = reg.cpu_seconds()
             if perf is not None:
                 stop_perf(perf)
                 perf = None
             span = t1 - t0
             registers = c1["register"] - c0["register"]
+            # A refresh is one 200 OK (two REGISTERs when it is challenged).
+            refreshes = c1["sent_200"] - c0["sent_200"]
+            retrans = (c1["retrans"] - c0["retrans"]) if c1["retrans"] is not None else None
             out["steady"] = {
                 "seconds": span,
                 "registers_per_s": registers / span,
-                "retransmitted_registers": c1["retrans"] - c0["retrans"],
+                "refreshes": refreshes,
+                "challenges": c1["sent_401"] - c0["sent_401"],
+                "retransmitted_registers": retrans,
                 "cpu_s": cpu1 - cpu0,
                 "cpu_percent": 100 * (cpu1 - cpu0) / span,
-                "cpu_s_per_1000_refreshes": 1000 * (cpu1 - cpu0) / (registers / 2) if registers else None,
+                "cpu_s_per_1000_refreshes": 1000 * (cpu1 - cpu0) / refreshes if refreshes else None,
+                "registrar_cpu_percent": 100 * (rcpu1 - rcpu0) / span,
                 "fewest_registered": fewest,
             }
             mem = memory_kib(d.pid)
@@ -405,22 +549,33 @@ def run_main(args, workdir):
             out["vm_rss_kib"] = mem["VmRSS"]
             out["registrar_end"] = reg.counts_now()
             out["final_status"] = d.status_text
+            if stream:
+                d.sampler.sample(force=True)
+                out["connections"] = d.sampler.summary()
+                out["registrar_connections_open"] = len(reg.connections())
+                accepted1 = reg.accepted_connections()
+                out["registrar_accepted_connections"] = (
+                    accepted1 - accepted0 if accepted0 is not None and accepted1 is not None else None)
+            out["registrar_cpu_total_s"] = reg.cpu_seconds() - reg_cpu0
         finally:
             if perf is not None:
                 stop_perf(perf)
+            # The registrar's complaints about the shutdown (replies to un-REGISTERs on a
+            # connection sipregd has closed) are not part of the run.
+            reg_log_at_stop = reg.log_size()
             d.stop()
+        out["registrar_problems"] = reg.log_problems(upto=reg_log_at_stop)
         out["log"] = d.analyse_log()
         out["never_registered"] = n - out["log"]["registered_lines"]
     out["loadavg_after"] = loadavg()
     return out
 
 
-def run_quiet(args, workdir):
+def run_quiet(args, workdir, pki):
     n = args.lines
-    with Registrar(args.quiet_expires) as reg:
+    with make_registrar(args, args.quiet_expires, n, pki) as reg:
         d = DaemonRun(args.binary, workdir, "quiet", args.log_level)
-        write_config(d.config, lines=n, rate=args.rate, expires=args.quiet_expires, registrar_port=reg.port,
-                     start_spread=args.start_spread)
+        config_for(args, d, reg, pki, lines=n, expires=args.quiet_expires, start_spread=args.start_spread)
         try:
             d.start()
             d.wait_ready(120)
@@ -447,8 +602,10 @@ def fmt(x, digits=3):
 
 def report(res):
     m = res["main"]
-    lines = [f"sipregd registration benchmark: {m['lines']} lines, max_rate {m['rate']}/s, "
-             f"granted {m['expires']} s (load average {m['loadavg_before']} before, {m['loadavg_after']} after)"]
+    registrar = "SIPp" if m["transport"] == "udp" else "Kamailio"
+    lines = [f"sipregd registration benchmark over {m['transport'].upper()} ({registrar} registrar): "
+             f"{m['lines']} lines, max_rate {m['rate']}/s, granted {m['expires']} s "
+             f"(load average {m['loadavg_before']} before, {m['loadavg_after']} after)"]
     log = m["log"]
     lines.append(f"  start-up (config load to READY=1): {fmt(m['startup_wall_s'], 2)} s wall, "
                  f"{fmt(m['startup_cpu_s'], 2)} CPU-s")
@@ -459,15 +616,32 @@ def report(res):
                  f"sys {fmt(m['register_cpu_sys_s'], 2)}) = "
                  f"{fmt(m['register_cpu_s_per_1000'], 4)} CPU-s per 1,000 registrations")
     ra = m["registrar_at_all"] or {}
+    retrans = "n/a" if ra.get("retrans") is None else ra.get("retrans")
+    unexpected_label = "unexpected" if m["transport"] == "udp" else "refused"
     lines.append(f"  registrar at that point: {ra.get('register')} REGISTERs, {ra.get('sent_401')} x 401, "
-                 f"{ra.get('sent_200')} x 200, {ra.get('retrans')} retransmissions, {ra.get('unexpected')} unexpected")
+                 f"{ra.get('sent_200')} x 200, {retrans} retransmissions, {ra.get('unexpected')} {unexpected_label}; "
+                 f"registrar CPU over the phase {fmt(m['registrar_cpu_register_s'], 2)} s")
     lines.append(f"  never registered: {m['never_registered']}; left 'registered': {log['left_registered']}; "
-                 f"warnings/errors logged: {log['warnings']}; final STATUS: {m['final_status']!r}")
+                 f"warnings/errors logged: {log['warnings']} (and {log['shutdown_warnings']} after SIGTERM); final STATUS: {m['final_status']!r}")
+    for kind, count in log["warning_kinds"]:
+        lines.append(f"    {count} x {kind}")
+    if m["transport"] != "udp":
+        ca, ce = m["connections_at_all"], m["connections"]
+        lines.append(f"  connections to the registrar (ss, every 0.5 s): {ca['most_at_once']} at most at once "
+                     f"until all registered, {ce['most_at_once']} at most over the whole run, "
+                     f"{ce['distinct_seen']} distinct, {ce['last']} open at the end; Kamailio accepted "
+                     f"{m['registrar_accepted_connections']} and lists {m['registrar_connections_open']} open; "
+                     f"sipregd logged {log['flows_closed']} closed flow(s), {log['connect_failures']} failed connect(s)")
     s = m["steady"]
+    retrans = "n/a" if s["retransmitted_registers"] is None else s["retransmitted_registers"]
     lines.append(f"  steady state over {s['seconds']:.1f} s: {s['registers_per_s']:.1f} REGISTERs/s at the registrar "
-                 f"({s['retransmitted_registers']} retransmitted), CPU {s['cpu_s']:.2f} s = {s['cpu_percent']:.2f} % "
-                 f"of a core, {fmt(s['cpu_s_per_1000_refreshes'], 4)} CPU-s per 1,000 refreshes; "
-                 f"fewest registered {s['fewest_registered']}")
+                 f"({s['refreshes']} x 200, {s['challenges']} x 401, {retrans} retransmitted), "
+                 f"CPU {s['cpu_s']:.2f} s = {s['cpu_percent']:.2f} % of a core, "
+                 f"{fmt(s['cpu_s_per_1000_refreshes'], 4)} CPU-s per 1,000 refreshes; "
+                 f"registrar CPU {s['registrar_cpu_percent']:.1f} % of a core; fewest registered {s['fewest_registered']}")
+    total, first = m["registrar_problems"]
+    if total:
+        lines.append(f"  registrar logged {total} warning/error line(s), first: {first[0][:200]}")
     lines.append(f"  memory: VmHWM {m['vm_hwm_kib']} KiB, VmRSS {m['vm_rss_kib']} KiB "
                  f"(RSS at READY {m['rss_at_ready_kib']} KiB, when all registered {m['rss_at_all_kib']} KiB)")
     b = res.get("baseline")
@@ -487,6 +661,11 @@ def report(res):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--transport", choices=("udp", "tcp", "tls"), default="udp",
+                   help="udp: SIPp registrar; tcp, tls: Kamailio registrar on one shared connection")
+    p.add_argument("--nonce-expire", type=int, default=15,
+                   help="tcp/tls: Kamailio's nonce lifetime, seconds (below the refresh interval, so "
+                        "refreshes are challenged too)")
     p.add_argument("--lines", type=int, default=10000)
     p.add_argument("--rate", type=int, default=2000, help="max_rate: new transactions per second")
     p.add_argument("--expires", type=int, default=60, help="asked for and granted, seconds (>= 10)")
@@ -508,18 +687,27 @@ def main():
     if args.lines < 1 or args.rate < 1 or args.expires < 10:
         p.error("need --lines >= 1, --rate >= 1, --expires >= 10")
 
+    if args.lines > 99999:
+        p.error("at most 99999 lines (user ids have five digits)")
+    if args.nonce_expire < 1:
+        p.error("need --nonce-expire >= 1")
+
     workdir = tempfile.mkdtemp(prefix="sipreg-bench-")
-    res = {"binary": args.binary, "cores": os.cpu_count()}
+    res = {"binary": args.binary, "cores": os.cpu_count(), "transport": args.transport}
+    pki = TestPki() if args.transport == "tls" else None
     try:
         if args.baseline_lines >= 0:
-            res["baseline"] = run_baseline(args, workdir)
-        res["main"] = run_main(args, workdir)
+            res["baseline"] = run_baseline(args, workdir, pki)
+        res["main"] = run_main(args, workdir, pki)
         if args.quiet > 0:
-            res["quiet"] = run_quiet(args, workdir)
+            res["quiet"] = run_quiet(args, workdir, pki)
     except BenchError as e:
         print(f"benchmark failed: {e}", file=sys.stderr)
         print(f"work folder kept: {workdir}", file=sys.stderr)
         return 1
+    finally:
+        if pki is not None:
+            pki.cleanup()
     text = report(res)
     print(text)
     if args.json:

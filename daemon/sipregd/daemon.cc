@@ -45,10 +45,10 @@ public:
           driver_(loop, timers_, clock_),
           udp_(loop,
                [this](std::string_view bytes, const net::SocketAddress& from, const net::SocketAddress&) {
-                   manager_->onDatagram(bytes, toPeer(from));
+                   if (manager_) manager_->onDatagram(bytes, toPeer(from));
                },
                [this](const net::TransportError& e) { log_->debug("udp: {}", e.message); }),
-          port_(udp_, driver_),
+          port_(loop, udp_, driver_, clock_, random_, log_, config.global.dns),
           notifier_(loop),
           signals_(loop, [this](int signum) { onSignal(signum); }),
           global_(config.global),
@@ -72,6 +72,10 @@ public:
             bound.push_back(*b);
         }
         port_.setBound(std::move(bound));
+        if (!port_.startupError().empty()) {
+            log_->critical("{}", port_.startupError());
+            return kExitStartup;
+        }
         if (auto s = signals_.start(); !s) {
             log_->critical("{}", s.error().message);
             return kExitStartup;
@@ -81,6 +85,21 @@ public:
         settings.responder.inviteStatus = global_.inviteResponse.code;
         settings.responder.inviteReason = global_.inviteResponse.reason;
         manager_ = std::make_unique<app::LineManager>(settings, port_, timers_, clock_, random_, log_);
+        // Completions arrive from the loop; after shutdown there is no manager to tell.
+        PortListeners listeners;
+        listeners.resolved = [this] {
+            if (manager_) manager_->onResolved();
+        };
+        listeners.flowConnected = [this](uint64_t flow) {
+            if (manager_) manager_->onFlowConnected(flow);
+        };
+        listeners.flowClosed = [this](uint64_t flow, std::string_view reason) {
+            if (manager_) manager_->onFlowClosed(flow, reason);
+        };
+        listeners.message = [this](std::string_view bytes, const txn::Peer& from) {
+            if (manager_) manager_->onDatagram(bytes, from);
+        };
+        port_.setListeners(std::move(listeners));
         manager_->setStatusListener([this](const app::StateCounts& c) { notifier_.status(app::statusLine(c)); });
         // The manager holds the only copy of the configuration from here on.
         manager_->start(std::move(initial_));
@@ -125,6 +144,9 @@ private:
         for (const auto& w : result.warnings) log_->warn("{}", w.format("warning"));
         if (result.config->global.listen != global_.listen) {
             log_->warn("listen addresses changed: that takes a restart; the sockets stay as they are");
+        }
+        if (result.config->global.dns != global_.dns) {
+            log_->warn("dns servers changed: that takes a restart; lookups keep using the old ones");
         }
         if (result.config->global.logLevel != global_.logLevel && !logLevelPinned) {
             if (auto lvl = net::parseLogLevel(levelName(result.config->global.logLevel))) log_->set_level(*lvl);
@@ -171,6 +193,7 @@ private:
     void finish() {
         shutdownPoll_.reset();
         manager_.reset();
+        port_.close();
         driver_.close();
         udp_.close();
         notifier_.close();
@@ -188,10 +211,10 @@ private:
     TimerQueue timers_;
     net::UvTimerDriver driver_;
     net::UdpTransport udp_;
+    crypto::OpenSslRandomSource random_;
     UvEnginePort port_;
     net::SystemdNotifier notifier_;
     net::SignalWatcher signals_;
-    crypto::OpenSslRandomSource random_;
     config::GlobalSettings global_;  // what the daemon itself uses; lines live in the manager
     config::Config initial_;
     std::unique_ptr<app::LineManager> manager_;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "app/line_settings_mapping.h"
 #include "app/sip_log.h"
@@ -24,8 +25,58 @@ bool onlyLineBreaks(std::string_view bytes) {
 // updates the binding); otherwise the old binding is removed first, or it would linger.
 bool sameBindingIdentity(const config::LineConfig& a, const config::LineConfig& b) {
     return a.aor == b.aor && a.registrar == b.registrar && a.contact == b.contact &&
-           a.contactUser == b.contactUser && a.transport == b.transport &&
+           a.contactUser == b.contactUser && a.transport == b.transport && a.transportExplicit == b.transportExplicit &&
            a.outboundProxy == b.outboundProxy;
+}
+
+bool isIpv4Literal(std::string_view host) {
+    int parts = 0;
+    std::size_t digits = 0;
+    for (char c : host) {
+        if (c == '.') {
+            if (digits == 0) return false;
+            ++parts;
+            digits = 0;
+        } else if (c >= '0' && c <= '9') {
+            if (++digits > 3) return false;
+        } else {
+            return false;
+        }
+    }
+    return parts == 3 && digits > 0;
+}
+
+RouteRequest routeRequestFor(const config::LineConfig& cfg) {
+    const config::SipTarget& firstHop = cfg.outboundProxy ? *cfg.outboundProxy : cfg.registrar;
+    RouteRequest r;
+    r.host = firstHop.host;
+    r.hostIsIpLiteral = firstHop.hostIsIpv6 || isIpv4Literal(firstHop.host);
+    r.port = firstHop.port;
+    if (cfg.transportExplicit) r.transport = toTransportKind(cfg.transport);
+    r.secure = firstHop.secure || cfg.registrar.secure;
+    return r;
+}
+
+bool sameTarget(const txn::Peer& a, const txn::Peer& b) {
+    return a.address == b.address && a.port == b.port && a.ipv6 == b.ipv6 && a.transport == b.transport;
+}
+
+std::string describePeer(const txn::Peer& p) {
+    std::string out = std::string(txn::transportName(p.transport)) + " ";
+    char buf[64];
+    if (p.ipv6) {
+        out += "[";
+        for (int i = 0; i < 16; i += 2) {
+            std::snprintf(buf, sizeof buf, "%x", (p.address[i] << 8) | p.address[i + 1]);
+            out += buf;
+            if (i < 14) out += ":";
+        }
+        out += "]";
+    } else {
+        std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", p.address[0], p.address[1], p.address[2], p.address[3]);
+        out += buf;
+    }
+    return out + ":" + std::to_string(p.port);
 }
 
 }  // namespace
@@ -95,8 +146,14 @@ config::ConfigDiff LineManager::reload(config::Config next) {
             retire(*line, !keepIdentity);
         }
     }
+    // Retiring lines still point into the old configuration: keep it until they are gone.
+    retiredConfigs_.push_back(std::make_unique<config::Config>(std::move(config_)));
     config_ = std::move(next);
     indexConfig();
+    for (auto& [_, line] : lines_) {
+        if (line->retiring || !line->machine) continue;
+        if (const config::LineConfig* cfg = configFor(line->id)) line->cfg = cfg;
+    }
     limiter_.setRate(static_cast<uint32_t>(std::max(1, config_.global.maxRate)),
                      static_cast<uint32_t>(std::max(1, config_.global.maxRate)));
     for (const config::LineConfig& cfg : config_.lines) {
@@ -121,7 +178,7 @@ void LineManager::stopAll() {
         Line* line = find(h);
         if (line == nullptr) continue;
         timers_.cancel(line->startTimer);
-        if (line->machine) dispatch(*line, reg::Event::stop());
+        if (line->machine) dispatchRouted(*line, reg::Event::stop());
     }
     drainDeferred();
     sweep();
@@ -140,8 +197,8 @@ bool LineManager::refresh(std::string_view id) {
     if (line == nullptr) return false;
     if (line->machine) {
         timers_.cancel(line->startTimer);
-        dispatch(*line, line->machine->state() == reg::State::Stopped ? reg::Event::start()
-                                                                      : reg::Event::refresh());
+        dispatchRouted(*line, line->machine->state() == reg::State::Stopped ? reg::Event::start()
+                                                                            : reg::Event::refresh());
     } else {
         scheduleStart(*line, Duration{0});
     }
@@ -168,20 +225,18 @@ LineManager::Line& LineManager::createLine(const config::LineConfig& cfg, bool c
 }
 
 void LineManager::setupMachine(Line& line, const config::LineConfig& cfg) {
-    const config::SipTarget& firstHop = cfg.outboundProxy ? *cfg.outboundProxy : cfg.registrar;
+    // The machine starts with a placeholder address; prepareRoute() gives it the real one of
+    // the flow before it sends anything.
     std::string error;
-    auto peer = port_.resolve(firstHop, cfg.transport);
-    if (!peer) {
-        error = "cannot reach " + firstHop.uri + ": " + peer.error().message;
-    } else if (auto local = port_.localAddressFor(*peer); !local) {
-        error = "no local address towards " + firstHop.uri + ": " + local.error().message;
-    } else if (auto settings = toLineSettings(cfg, local->host, local->port); !settings) {
+    const bool v6 = (cfg.outboundProxy ? *cfg.outboundProxy : cfg.registrar).hostIsIpv6;
+    if (auto settings = toLineSettings(cfg, v6 ? "::" : "0.0.0.0", 0); !settings) {
         error = settings.error().message;
     } else if (auto machine = reg::RegistrationMachine::create(std::move(*settings), random_); !machine) {
         error = machine.error().message;
     } else {
-        line.peer = *peer;
         line.machine = std::move(*machine);
+        line.cfg = &cfg;
+        line.route = routeRequestFor(cfg);
         line.setupError.clear();
         return;
     }
@@ -208,7 +263,7 @@ void LineManager::retire(Line& line, bool unregister) {
     }
     timers_.cancel(line.startTimer);
     if (unregister && line.machine && line.machine->state() != reg::State::Stopped) {
-        dispatch(line, reg::Event::stop());
+        dispatchRouted(line, reg::Event::stop());
     } else {
         line.machine.reset();  // nothing to undo at the registrar
     }
@@ -222,6 +277,7 @@ void LineManager::destroy(uint64_t handle) {
     std::vector<txn::TxnAction> out;
     for (const Pending& p : line.pending) txn_.client().abandon(p.txn, out);
     applyTxn(out);
+    dropFlow(line);
     for (auto& t : line.timers) {
         if (t.valid()) timers_.destroy(t);
     }
@@ -238,6 +294,7 @@ void LineManager::destroy(uint64_t handle) {
 }
 
 void LineManager::sweep() {
+    if (retiring_ == 0 && !retiredConfigs_.empty()) retiredConfigs_.clear();
     if (!sweepNeeded_) return;
     sweepNeeded_ = false;
     std::vector<uint64_t> done;
@@ -245,6 +302,196 @@ void LineManager::sweep() {
         if (line->retiring && (!line->machine || line->machine->state() == reg::State::Stopped)) done.push_back(h);
     }
     for (uint64_t h : done) destroy(h);
+}
+
+// ---- routing -----------------------------------------------------------------------------
+
+LineManager::RouteStatus LineManager::prepareRoute(Line& line) {
+    line.routeError.clear();
+    line.waitingFor = WaitingFor::Nothing;
+    const RouteLookup lookup = port_.lookup(line.route, line.routeGeneration);
+    switch (lookup.status) {
+        case RouteLookup::Status::Pending:
+            line.waitingFor = WaitingFor::Dns;
+            return RouteStatus::Waiting;
+        case RouteLookup::Status::Failed:
+            line.routeError = "cannot resolve " + line.route.host + ": " + lookup.error;
+            return RouteStatus::Failed;
+        case RouteLookup::Status::Ready:
+            if (lookup.generation != line.routeGeneration || line.targets.empty()) {
+                // A new answer (first lookup, or a TTL refresh): keep using the current target
+                // if it is still listed, so a working registration does not move.
+                std::optional<txn::Peer> current;
+                if (!line.targets.empty()) current = line.targets[line.targetIndex % line.targets.size()];
+                line.targets = lookup.peers;
+                line.targetIndex = 0;
+                for (std::size_t i = 0; current && i < line.targets.size(); ++i) {
+                    if (sameTarget(line.targets[i], *current)) line.targetIndex = static_cast<uint32_t>(i);
+                }
+                line.routeGeneration = lookup.generation;
+            }
+            break;
+    }
+    if (line.targets.empty()) {
+        line.routeError = "no address found for " + line.route.host;
+        return RouteStatus::Failed;
+    }
+    const txn::Peer target = line.targets[line.targetIndex % line.targets.size()];
+    if (target.transport == txn::TransportKind::Udp) {
+        dropFlow(line);
+        auto local = port_.localAddressFor(target);
+        if (!local) {
+            line.routeError = "no local address towards " + describePeer(target) + ": " + local.error().message;
+            return RouteStatus::Failed;
+        }
+        line.peer = target;
+        line.machine->setFlowAddress(target.transport, local->host, local->port);
+        return RouteStatus::Ready;
+    }
+    if (line.flow != 0 && !sameTarget(line.peer, target)) dropFlow(line);
+    if (line.flow == 0) {
+        auto flow = port_.openFlow(target, *line.cfg);
+        if (!flow) {
+            line.routeError = flow.error().message;
+            return RouteStatus::Failed;
+        }
+        line.flow = *flow;
+        line.peer = target;
+        line.peer.flow = line.flow;
+    }
+    const FlowState state = port_.flowState(line.flow);
+    switch (state.status) {
+        case FlowState::Status::Connected:
+            line.peer = target;
+            line.peer.flow = line.flow;
+            line.machine->setFlowAddress(target.transport, state.local.host, state.local.port);
+            return RouteStatus::Ready;
+        case FlowState::Status::Connecting:
+            line.waitingFor = WaitingFor::Flow;
+            return RouteStatus::Waiting;
+        case FlowState::Status::Closed:
+            break;
+    }
+    dropFlow(line);
+    line.routeError = "connection to " + describePeer(target) + " closed";
+    return RouteStatus::Failed;
+}
+
+void LineManager::dropFlow(Line& line) {
+    if (line.flow == 0) return;
+    port_.releaseFlow(line.flow);
+    line.flow = 0;
+    line.peer.flow = 0;
+}
+
+void LineManager::dispatchRouted(Line& line, const reg::Event& event) {
+    if (!line.machine) return;
+    const bool quiet = line.machine->state() == reg::State::Stopped || line.machine->state() == reg::State::Unregistering;
+    if (event.kind == reg::Event::Kind::Stop && quiet) {
+        line.parked.reset();
+        return;
+    }
+    if (prepareRoute(line) == RouteStatus::Waiting) {
+        ParkedEvent parked{event.kind, event.timer, std::string(event.detail)};
+        // A later event replaces a parked one, except that a stop is never forgotten.
+        if (!line.parked || line.parked->kind != reg::Event::Kind::Stop) line.parked = std::move(parked);
+        return;
+    }
+    line.parked.reset();
+    // Failed: the machine still sees the event; whatever it sends fails with routeError
+    // (startTransaction), which is an ordinary transport error to it: backoff, failover.
+    dispatch(line, event);
+}
+
+void LineManager::resumeParked(Line& line) {
+    if (!line.parked) return;
+    ParkedEvent parked = std::move(*line.parked);
+    line.parked.reset();
+    reg::Event e = reg::Event::of(parked.kind);
+    e.timer = parked.timer;
+    e.detail = parked.detail;
+    dispatchRouted(line, e);
+}
+
+void LineManager::failover(Line& line) {
+    line.failoverDue = false;
+    if (line.targets.size() < 2) return;
+    const txn::Peer failed = line.targets[line.targetIndex % line.targets.size()];
+    line.targetIndex = static_cast<uint32_t>((line.targetIndex + 1) % line.targets.size());
+    dropFlow(line);
+    ++line.failedInRound;
+    const txn::Peer next = line.targets[line.targetIndex];
+    if (line.failedInRound >= line.targets.size()) {
+        // Every target failed once: the machine's backoff decides when the next round starts.
+        line.failedInRound = 0;
+        log_->info("line={} every target failed; next try on {} after the backoff", line.id, describePeer(next));
+        return;
+    }
+    log_->info("line={} failing over from {} to {}", line.id, describePeer(failed), describePeer(next));
+    dispatchRouted(line, reg::Event::refresh());
+}
+
+void LineManager::onResolved() {
+    std::vector<uint64_t> handles;
+    for (const auto& [h, line] : lines_) {
+        if (line->waitingFor == WaitingFor::Dns) handles.push_back(h);
+    }
+    for (uint64_t h : handles) {
+        if (Line* line = find(h); line && line->waitingFor == WaitingFor::Dns) resumeParked(*line);
+    }
+    drainDeferred();
+    sweep();
+    port_.timersChanged();
+}
+
+void LineManager::onFlowConnected(uint64_t flow) {
+    std::vector<uint64_t> handles;
+    for (const auto& [h, line] : lines_) {
+        if (line->flow == flow && line->waitingFor == WaitingFor::Flow) handles.push_back(h);
+    }
+    for (uint64_t h : handles) {
+        if (Line* line = find(h)) resumeParked(*line);
+    }
+    drainDeferred();
+    sweep();
+    port_.timersChanged();
+}
+
+void LineManager::onFlowClosed(uint64_t flow, std::string_view reason) {
+    std::vector<uint64_t> handles;
+    for (const auto& [h, line] : lines_) {
+        if (line->flow == flow) handles.push_back(h);
+    }
+    const std::string_view cause = reason.empty() ? std::string_view("connection closed") : reason;
+    for (uint64_t h : handles) {
+        Line* line = find(h);
+        if (line == nullptr || line->flow != flow) continue;
+        // Name the peer: one connection serves many lines, and the operator reads per line.
+        const std::string why = describePeer(line->peer) + ": " + std::string(cause);
+        dropFlow(*line);
+        // Transactions in flight on the flow fail now rather than at Timer F.
+        std::vector<txn::TxnAction> out;
+        for (const Pending& p : line->pending) txn_.client().onTransportError(p.txn, out);
+        flowCloseReason_ = why;
+        applyTxn(out);
+        flowCloseReason_.clear();
+        if (line->waitingFor == WaitingFor::Flow && line->parked) {
+            // The connection never came up: the parked event meets a failed route.
+            line->waitingFor = WaitingFor::Nothing;
+            ParkedEvent parked = std::move(*line->parked);
+            line->parked.reset();
+            line->routeError = why;
+            reg::Event e = reg::Event::of(parked.kind);
+            e.timer = parked.timer;
+            e.detail = parked.detail;
+            dispatch(*line, e);
+        } else if (line->machine && line->machine->state() == reg::State::Registered) {
+            dispatchRouted(*line, reg::Event::flowLost(why));
+        }
+    }
+    drainDeferred();
+    sweep();
+    port_.timersChanged();
 }
 
 // ---- events into machines ----------------------------------------------------------------
@@ -256,6 +503,7 @@ void LineManager::dispatch(Line& line, const reg::Event& event) {
     actions_.clear();
     line.machine->on(event, clock_.now(), actions_);
     for (const reg::Action& a : actions_) apply(line, a);
+    if (line.failoverDue) failover(line);
 }
 
 void LineManager::apply(Line& line, const reg::Action& a) {
@@ -296,6 +544,12 @@ void LineManager::apply(Line& line, const reg::Action& a) {
         case reg::Action::Kind::StateChanged:
             logStateChange(line, a);
             countState(line, a.to);
+            if (a.to == reg::State::Registered) line.failedInRound = 0;
+            // RFC 3263 4.3: a timeout, a transport error or a 503 moves on to the next target.
+            if (a.to == reg::State::Waiting && (a.statusCode == 0 || a.statusCode == 503) && !line.retiring &&
+                !stopping_) {
+                line.failoverDue = true;
+            }
             if (line.retiring && a.to == reg::State::Stopped) sweepNeeded_ = true;
             break;
         case reg::Action::Kind::Refreshed:
@@ -305,6 +559,11 @@ void LineManager::apply(Line& line, const reg::Action& a) {
 }
 
 void LineManager::startTransaction(Line& line, std::string branch, std::string_view method, std::string bytes) {
+    if (!line.routeError.empty()) {
+        log_->warn("line={} {} not sent: {}", line.id, method, line.routeError);
+        deferred_.push_back(Deferred{line.handle, std::move(branch), false, line.routeError});
+        return;
+    }
     if (log_->should_log(spdlog::level::trace)) {
         log_->trace("line={} send {} bytes:\n{}", line.id, bytes.size(), redactForLog(bytes));
     }
@@ -313,7 +572,7 @@ void LineManager::startTransaction(Line& line, std::string branch, std::string_v
     if (!started) {
         // A duplicate or empty branch is a bug in the caller; fail this attempt only.
         log_->error("line={} transaction not started: {}", line.id, started.error().message);
-        deferred_.push_back(Deferred{line.handle, std::move(branch), false});
+        deferred_.push_back(Deferred{line.handle, std::move(branch), false, {}});
         return;
     }
     line.pending.push_back(Pending{std::move(branch), *started});
@@ -368,7 +627,7 @@ void LineManager::applyTxn(std::vector<txn::TxnAction>& actions) {
                                        [&](const Pending& p) { return p.txn == a.txn; });
                 if (it == line->pending.end()) break;
                 deferred_.push_back(Deferred{line->handle, std::move(it->branch),
-                                             a.kind == txn::TxnAction::Kind::DeliverTimeout});
+                                             a.kind == txn::TxnAction::Kind::DeliverTimeout, flowCloseReason_});
                 line->pending.erase(it);
                 break;
             }
@@ -391,7 +650,7 @@ void LineManager::drainDeferred() {
             Line* line = find(d.handle);
             if (line == nullptr) continue;
             dispatch(*line, d.timeout ? reg::Event::transactionTimeout(d.branch)
-                                      : reg::Event::transportError(d.branch));
+                                      : reg::Event::transportError(d.branch, d.detail));
         }
     }
 }
@@ -429,7 +688,7 @@ void LineManager::onStartTimer(uint64_t handle) {
         // Started for good: the slot is only needed again if a later setup fails.
         timers_.destroy(line->startTimer);
         line->startTimer = {};
-        if (line->machine->state() == reg::State::Stopped) dispatch(*line, reg::Event::start());
+        if (line->machine->state() == reg::State::Stopped) dispatchRouted(*line, reg::Event::start());
     }
     drainDeferred();
     sweep();
@@ -438,7 +697,7 @@ void LineManager::onStartTimer(uint64_t handle) {
 void LineManager::onLineTimer(uint64_t handle, reg::TimerKind kind) {
     Line* line = find(handle);
     if (line == nullptr) return;
-    dispatch(*line, reg::Event::timerFired(kind));
+    dispatchRouted(*line, reg::Event::timerFired(kind));
     drainDeferred();
     sweep();
 }

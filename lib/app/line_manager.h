@@ -74,7 +74,15 @@ public:
     void stopAll();
     bool idle() const noexcept;
 
+    // A SIP message (or keep-alive) from the network: a UDP datagram, or one message framed
+    // out of a TCP/TLS connection (`from.flow` names it).
     void onDatagram(std::string_view bytes, const txn::Peer& from);
+    // A lookup that answered Pending finished (any of them): parked lines try again.
+    void onResolved();
+    // A connection lines were waiting for is up, or a connection is gone (lines registered
+    // over it register again over a new one; transactions in flight on it fail).
+    void onFlowConnected(uint64_t flow);
+    void onFlowClosed(uint64_t flow, std::string_view reason);
     // Forces a refresh of one line now; false if no such line.
     bool refresh(std::string_view id);
 
@@ -97,12 +105,33 @@ private:
         std::string branch;
         txn::TxnId txn = 0;
     };
+    // An event that needs a route (DNS answer, connected flow) before the machine may see it.
+    struct ParkedEvent {
+        reg::Event::Kind kind = reg::Event::Kind::Start;
+        reg::TimerKind timer = reg::TimerKind::Refresh;
+        std::string detail;
+    };
+    enum class RouteStatus : uint8_t { Ready, Waiting, Failed };
+    enum class WaitingFor : uint8_t { Nothing, Dns, Flow };
     struct Line {
         uint64_t handle = 0;
         std::string id;
         std::unique_ptr<reg::RegistrationMachine> machine;
         std::string setupError;
-        txn::Peer peer;
+        // Routing: the first hop before DNS, the ordered targets for this line (RFC 3263 with
+        // its own RFC 2782 weighting), the one in use and its connection on TCP/TLS.
+        const config::LineConfig* cfg = nullptr;  // into config_ or, retiring, a retired one
+        RouteRequest route;
+        uint64_t routeGeneration = 0;
+        std::vector<txn::Peer> targets;
+        uint32_t targetIndex = 0;
+        uint32_t failedInRound = 0;     // consecutive failovers since the last success
+        txn::Peer peer;                 // current target; `flow` set on TCP/TLS
+        uint64_t flow = 0;              // the connection this line holds a reference on
+        std::string routeError;         // why no route: requests fail with this
+        std::optional<ParkedEvent> parked;
+        WaitingFor waitingFor = WaitingFor::Nothing;
+        bool failoverDue = false;
         // Slots are created when first armed: most lines only ever use Refresh and Expiry.
         std::array<TimerQueue::Id, reg::kTimerKinds> timers{};
         TimerQueue::Id startTimer{};
@@ -120,6 +149,7 @@ private:
         uint64_t handle = 0;
         std::string branch;
         bool timeout = false;  // else transport error
+        std::string detail;    // transport error: why
     };
 
     Line& createLine(const config::LineConfig& cfg, bool countIt);
@@ -130,6 +160,12 @@ private:
     void sweep();
 
     void dispatch(Line& line, const reg::Event& event);
+    // For events that may send: waits for the route (parking the event) or dispatches it.
+    void dispatchRouted(Line& line, const reg::Event& event);
+    RouteStatus prepareRoute(Line& line);
+    void resumeParked(Line& line);
+    void failover(Line& line);
+    void dropFlow(Line& line);
     void apply(Line& line, const reg::Action& action);
     void startTransaction(Line& line, std::string branch, std::string_view method, std::string bytes);
     void cancelTransaction(Line& line, std::string_view branch);
@@ -159,6 +195,7 @@ private:
     void indexConfig();
 
     config::Config config_;
+    std::vector<std::unique_ptr<config::Config>> retiredConfigs_;
     std::unordered_map<std::string_view, const config::LineConfig*> configIndex_;  // ids of config_
 
     uint64_t nextHandle_ = 1;
@@ -174,6 +211,7 @@ private:
     std::vector<reg::Action> actions_;
     std::vector<txn::TxnAction> txnActions_;
     std::vector<Deferred> deferred_;
+    std::string flowCloseReason_;  // detail for transport errors delivered while a flow closes
     bool inDispatch_ = false;
     bool sweepNeeded_ = false;
 

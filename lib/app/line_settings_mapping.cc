@@ -18,6 +18,11 @@ Result<reg::LineSettings> toLineSettings(const config::LineConfig& line, std::st
     s.displayName = line.displayName;
     s.registrar = line.registrar.uri;
     s.transport = toTransportKind(line.transport);
+    if (line.outboundProxy) {
+        // We only loose-route: a proxy written without ;lr gets it, as RFC 3261 16.12 expects of
+        // every proxy since; strict routing would rewrite the Request-URI.
+        s.route = "<" + line.outboundProxy->uri + (line.outboundProxy->looseRouting ? "" : ";lr") + ">";
+    }
     s.localHost = std::move(localHost);
     s.localPort = localPort;
     if (line.contact) s.contact = *line.contact;

@@ -1,6 +1,7 @@
-// Process-wide settings: sockets, pacing, shutdown, logging, INVITE answer, TLS trust.
+// Process-wide settings: sockets, pacing, shutdown, logging, INVITE answer, DNS servers.
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
 
 #include "config/parsers.h"
@@ -11,7 +12,7 @@ namespace {
 
 constexpr std::array<std::string_view, 2> kListenKeys{"address", "port"};
 constexpr std::array<std::string_view, 2> kInviteKeys{"code", "reason"};
-constexpr std::array<std::string_view, 2> kTlsKeys{"ca_file", "verify_peer"};
+constexpr std::array<std::string_view, 2> kDnsKeys{"servers", "timeout"};
 
 std::optional<ListenAddress> parseListenEntry(Diagnostics& diag, const YamlNode& node, const Mark& at,
                                               const std::string& path) {
@@ -115,16 +116,120 @@ InviteResponse parseInviteResponse(Diagnostics& diag, const MapView& root) {
     return out;
 }
 
-TlsSettings parseTls(Diagnostics& diag, const MapView& root) {
-    TlsSettings out;
-    const Field* f = root.find("tls");
-    if (!f || !expectMap(diag, f->value, f->keyMark, f->path)) return out;
-    MapView map(diag, f->value, f->keyMark, f->path, kTlsKeys);
-    if (const Field* ca = map.find("ca_file")) {
-        if (auto v = readString(diag, *ca)) out.caFile = *v;
+// "127.0.0.1", "127.0.0.1:5353", "::1", "[::1]", "[::1]:53" -> "ip:port" / "[ip6]:port".
+// A bare IPv6 address takes no port ("::1:53" is itself an address): brackets are needed.
+std::optional<std::string> normaliseDnsServer(std::string_view text, std::string& why) {
+    std::string host;
+    std::string_view portText;
+    bool bracketed = false;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string_view::npos) {
+            why = "has '[' without ']'";
+            return std::nullopt;
+        }
+        host = std::string(text.substr(1, close - 1));
+        bracketed = true;
+        const std::string_view rest = text.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') {
+                why = "expected ':port' after ']'";
+                return std::nullopt;
+            }
+            portText = rest.substr(1);
+            if (portText.empty()) {
+                why = "has an empty port";
+                return std::nullopt;
+            }
+        }
+    } else if (std::count(text.begin(), text.end(), ':') == 1) {
+        const auto colon = text.find(':');
+        host = std::string(text.substr(0, colon));
+        portText = text.substr(colon + 1);
+        if (portText.empty()) {
+            why = "has an empty port";
+            return std::nullopt;
+        }
+    } else {
+        host = std::string(text);
     }
-    if (const Field* verify = map.find("verify_peer")) {
-        if (auto v = readBool(diag, *verify)) out.verifyPeer = *v;
+
+    unsigned char buf[16];
+    char canonical[INET6_ADDRSTRLEN];
+    std::string address;
+    if (!bracketed && ::inet_pton(AF_INET, host.c_str(), buf) == 1) {
+        address = ::inet_ntop(AF_INET, buf, canonical, sizeof canonical);
+    } else if (::inet_pton(AF_INET6, host.c_str(), buf) == 1) {
+        address = "[" + std::string(::inet_ntop(AF_INET6, buf, canonical, sizeof canonical)) + "]";
+    } else {
+        why = "is not an IP address (a DNS server is given by address, not by name)";
+        return std::nullopt;
+    }
+
+    unsigned port = limits::kDefaultDnsPort;
+    if (!portText.empty()) {
+        port = 0;
+        for (char c : portText) {
+            if (c < '0' || c > '9' || port > 65535) {
+                port = 70000;  // out of range: reported below
+                break;
+            }
+            port = port * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (port < 1 || port > 65535) {
+            why = "port must be between 1 and 65535";
+            return std::nullopt;
+        }
+    }
+    return address + ":" + std::to_string(port);
+}
+
+std::vector<std::string> parseDnsServers(Diagnostics& diag, const Field& f) {
+    std::vector<std::string> out;
+    auto add = [&](const Field& entry) {
+        auto text = readString(diag, entry);
+        if (!text) return;
+        std::string why;
+        auto server = normaliseDnsServer(*text, why);
+        if (!server) {
+            diag.error(entry.mark(), entry.path,
+                       "'" + *text + "' " + why + "; expected an IP address with an optional port, such as "
+                       "127.0.0.1, 127.0.0.1:5353, ::1 or [::1]:53");
+            return;
+        }
+        if (std::find(out.begin(), out.end(), *server) != out.end()) {
+            diag.error(entry.mark(), entry.path, "duplicate DNS server " + *server);
+            return;
+        }
+        out.push_back(std::move(*server));
+    };
+    if (f.value.isSequence()) {
+        if (f.value.size() == 0) {
+            diag.error(f.mark(), f.path, "must list at least one server (leave dns.servers out to use the system resolver's)");
+        } else if (f.value.size() > limits::kMaxDnsServers) {
+            diag.error(f.mark(), f.path, "must list at most " + std::to_string(limits::kMaxDnsServers) + " servers");
+            return out;
+        }
+        std::size_t index = 0;
+        for (const YamlNode& node : f.value.items()) {
+            const Field entry{f.key, node, f.keyMark, indexPath(f.path, index++)};
+            add(entry);
+        }
+        return out;
+    }
+    add(f);
+    return out;
+}
+
+DnsSettings parseDns(Diagnostics& diag, const MapView& root) {
+    DnsSettings out;
+    out.timeout = limits::kDefaultDnsTimeout;
+    const Field* f = root.find("dns");
+    if (!f || !expectMap(diag, f->value, f->keyMark, f->path, "a map with servers and timeout")) return out;
+    MapView map(diag, f->value, f->keyMark, f->path, kDnsKeys);
+    if (const Field* servers = map.find("servers")) out.servers = parseDnsServers(diag, *servers);
+    if (const Field* timeout = map.find("timeout")) {
+        if (auto v = readDuration(diag, *timeout, limits::kDnsTimeout)) out.timeout = *v;
     }
     return out;
 }
@@ -158,7 +263,7 @@ GlobalSettings parseGlobal(Diagnostics& diag, const MapView& root) {
         }
     }
     g.inviteResponse = parseInviteResponse(diag, root);
-    g.tls = parseTls(diag, root);
+    g.dns = parseDns(diag, root);
     return g;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // The one table of defaults and accepted ranges; docs/configuration.md mirrors it.
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace sipreg::config::limits {
@@ -45,6 +47,11 @@ inline constexpr seconds kDefaultShutdownTimeout{5};
 inline constexpr IntRange kInviteResponseCode{400, 699};
 inline constexpr int kDefaultInviteResponseCode = 480;
 
+inline constexpr DurationRange kDnsTimeout{seconds{1}, seconds{30}};
+inline constexpr seconds kDefaultDnsTimeout{2};
+inline constexpr uint16_t kDefaultDnsPort = 53;
+inline constexpr std::size_t kMaxDnsServers = 16;
+
 inline constexpr IntRange kListenPort{0, 65535};
 inline constexpr IntRange kTargetPort{1, 65535};
 
@@ -54,6 +61,8 @@ inline constexpr std::string_view kDefaultUserAgent = "sipregd";
 inline constexpr std::size_t kMaxIdLength = 64;
 inline constexpr std::size_t kMaxTextLength = 256;       // user_agent, display_name, reason
 inline constexpr std::size_t kMaxSecretFileBytes = 4096;
+inline constexpr std::size_t kMaxServerNameLength = 253;  // a DNS name's longest text form
+inline constexpr std::size_t kMaxCipherListLength = 2048;
 inline constexpr std::size_t kMaxConfigFileBytes = 64 * 1024 * 1024;
 // Maps and lists inside each other; the real layout needs 4, and the tree is freed recursively.
 inline constexpr std::size_t kMaxYamlNesting = 64;

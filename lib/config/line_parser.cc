@@ -221,15 +221,18 @@ std::optional<AuthConfig> parseAuth(Diagnostics& diag, const Field& f, const Par
 }
 
 // The transport towards the first hop: the line's own `transport`, else what the first
-// hop's URI says (";transport=", or sips: meaning TLS), else the inherited default.
+// hop's URI says (";transport=", or sips: meaning TLS), else the inherited default. When
+// none of these was written, transportExplicit stays false and DNS (NAPTR) decides.
 void resolveTransport(Diagnostics& diag, const MapView& map, bool transportGiven, const ParsedTarget& firstHop,
                       const Field* firstHopField, const SipTarget& registrar, LineConfig& line) {
     const Field* transportField = map.find("transport");
     if (!transportGiven) {
         if (firstHop.transportParam) {
             line.transport = *firstHop.transportParam;
+            line.transportExplicit = true;
         } else if (firstHop.target.secure) {
             line.transport = Transport::Tls;
+            line.transportExplicit = true;
         }
     } else if (firstHop.transportParam && *firstHop.transportParam != line.transport && transportField) {
         diag.error(transportField->mark(), transportField->path,
@@ -266,7 +269,7 @@ std::optional<LineConfig> parseLine(Diagnostics& diag, const YamlNode& node, con
     if (const Field* f = map.find("enabled")) {
         if (auto v = readBool(diag, *f)) line.enabled = *v;
     }
-    const bool transportGiven = parseSettings(diag, map, line);
+    const bool transportGiven = parseSettings(diag, map, line, secrets.configDirectory);
 
     std::optional<ParsedAor> aor;
     map.requireKey("aor", "the address of record, e.g. sip:alice@example.net");
@@ -306,6 +309,15 @@ std::optional<LineConfig> parseLine(Diagnostics& diag, const YamlNode& node, con
                          registrar->target, line);
     }
     if (proxy) line.outboundProxy = proxy->target;
+
+    // Inherited TLS settings are expected on non-TLS lines; the line's own block is not.
+    // Without an explicit transport NAPTR may still choose TLS, so the block can matter.
+    const Field* tlsField = map.find("tls");
+    if (tlsField && line.transportExplicit && line.transport != Transport::Tls && diag.errorCount() == errorsBefore) {
+        diag.warning(tlsField->keyMark, tlsField->path,
+                     "has no effect: this line's transport is " + std::string(toString(line.transport)) +
+                         ", not tls");
+    }
 
     if (const Field* f = map.find("display_name")) {
         if (auto v = readText(diag, *f, limits::kMaxTextLength, false)) line.displayName = *v;

@@ -27,7 +27,10 @@ using detail::Mark;
 using detail::YamlNode;
 
 constexpr std::array<std::string_view, 9> kTopLevelKeys{
-    "listen", "max_rate", "start_spread", "shutdown_timeout", "log_level", "invite_response", "tls", "defaults", "lines"};
+    "listen", "max_rate", "start_spread", "shutdown_timeout", "log_level", "invite_response", "dns", "defaults", "lines"};
+constexpr std::array<detail::RetiredKey, 1> kRetiredTopLevelKeys{
+    {{"tls", "TLS settings are per line now: move this block under 'defaults:' (for every line) or into a line, "
+             "and rename verify_peer to verify"}}};
 
 struct FileFacts {
     std::optional<mode_t> mode;  // known for files, not for strings
@@ -135,9 +138,9 @@ LoadResult parseDocument(std::string_view text, const std::string& displayName, 
         result.errors = diag.takeErrors();
         return result;
     }
-    MapView root(diag, doc, documentStart, "", kTopLevelKeys);
+    MapView root(diag, doc, documentStart, "", kTopLevelKeys, kRetiredTopLevelKeys);
     config.global = detail::parseGlobal(diag, root);
-    const LineSettings defaults = detail::parseDefaults(diag, root);
+    const LineSettings defaults = detail::parseDefaults(diag, root, configDirectory);
     parseLines(diag, root, defaults, secrets, file, config);
 
     result.errors = diag.takeErrors();

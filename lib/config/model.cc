@@ -70,7 +70,7 @@ std::string describe(const LineConfig& line) {
     std::ostringstream out;
     out << "line " << line.id << (line.enabled ? "" : " (disabled)") << ": aor=" << line.aor
         << " registrar=" << line.registrar.uri << " transport=" << toString(line.transport)
-        << " expires=" << formatDuration(line.expires);
+        << (line.transportExplicit ? "" : "(dns)") << " expires=" << formatDuration(line.expires);
     if (line.outboundProxy) out << " proxy=" << line.outboundProxy->uri;
     if (line.contact) out << " contact=" << *line.contact;
     else if (!line.contactUser.empty()) out << " contact_user=" << line.contactUser;
@@ -79,6 +79,16 @@ std::string describe(const LineConfig& line) {
         << " keepalive=" << (line.keepalive ? formatDuration(*line.keepalive) : std::string("off"));
     if (line.keepalive) out << "/" << toString(line.keepaliveMethod);
     out << " nat.rewrite_contact=" << (line.nat.rewriteContact ? "true" : "false");
+    if (!(line.tls == TlsSettings{})) {
+        const TlsSettings& t = line.tls;
+        out << " tls(verify=" << (t.verify ? "true" : "false");
+        if (!t.caFile.empty()) out << " ca_file=" << t.caFile;
+        if (!t.caPath.empty()) out << " ca_path=" << t.caPath;
+        if (!t.serverName.empty()) out << " server_name=" << t.serverName;
+        if (!t.certFile.empty()) out << " cert_file=" << t.certFile << " key_file=" << t.keyFile;
+        if (!t.ciphers.empty()) out << " ciphers=" << t.ciphers;
+        out << ")";
+    }
     if (line.auth) {
         out << " auth(username=" << line.auth->username;
         if (line.auth->realm) out << " realm=" << *line.auth->realm;
@@ -101,9 +111,10 @@ std::string describe(const GlobalSettings& g) {
     }
     out << " max_rate=" << g.maxRate << "/s start_spread=" << formatDuration(g.startSpread)
         << " shutdown_timeout=" << formatDuration(g.shutdownTimeout) << " log_level=" << toString(g.logLevel)
-        << " invite_response=" << g.inviteResponse.code << " " << g.inviteResponse.reason
-        << " tls.verify_peer=" << (g.tls.verifyPeer ? "true" : "false");
-    if (!g.tls.caFile.empty()) out << " tls.ca_file=" << g.tls.caFile;
+        << " invite_response=" << g.inviteResponse.code << " " << g.inviteResponse.reason << " dns.servers=";
+    if (g.dns.servers.empty()) out << "system";
+    for (std::size_t i = 0; i < g.dns.servers.size(); ++i) out << (i > 0 ? "," : "") << g.dns.servers[i];
+    out << " dns.timeout=" << formatDuration(g.dns.timeout);
     return out.str();
 }
 

@@ -40,10 +40,13 @@ struct InviteResponse {
     friend bool operator==(const InviteResponse&, const InviteResponse&) = default;
 };
 
-struct TlsSettings {
-    std::string caFile;      // empty: the system trust store
-    bool verifyPeer = true;  // check the registrar's certificate and name
-    friend bool operator==(const TlsSettings&, const TlsSettings&) = default;
+// Resolvers asked for NAPTR/SRV/A/AAAA records.
+struct DnsSettings {
+    // Normalised "ip:port" or "[ip6]:port" (what ares_set_servers_ports_csv takes, comma-joined).
+    // Empty: the system resolver's servers.
+    std::vector<std::string> servers;
+    Seconds timeout{2};  // per query and server, before the next try
+    friend bool operator==(const DnsSettings&, const DnsSettings&) = default;
 };
 
 struct GlobalSettings {
@@ -53,7 +56,7 @@ struct GlobalSettings {
     Seconds shutdownTimeout{5};
     LogLevel logLevel = LogLevel::Info;
     InviteResponse inviteResponse;
-    TlsSettings tls;
+    DnsSettings dns;
     friend bool operator==(const GlobalSettings&, const GlobalSettings&) = default;
 };
 
@@ -69,9 +72,27 @@ struct NatSettings {
     friend bool operator==(const NatSettings&, const NatSettings&) = default;
 };
 
+// How a TLS line trusts its peer and presents itself. File paths are resolved (relative
+// ones against the config file's folder) and were readable when the file was loaded.
+struct TlsSettings {
+    std::string caFile;      // PEM bundle; with caPath empty too: the system trust store
+    std::string caPath;      // directory of hashed CA certificates (c_rehash)
+    bool verify = true;      // check the peer's certificate chain and name
+    std::string serverName;  // SNI and the name checked; empty: the first hop's host
+    std::string certFile;    // client certificate (PEM); set together with keyFile
+    std::string keyFile;     // its private key (PEM)
+    std::string ciphers;     // OpenSSL cipher list for TLS 1.2; empty: OpenSSL's default
+    friend bool operator==(const TlsSettings&, const TlsSettings&) = default;
+};
+
 // The settings a line inherits from `defaults:` and may override.
 struct LineSettings {
     Transport transport = Transport::Udp;  // towards the first hop (outbound proxy or registrar)
+    // True when the transport was written down: the line's or the defaults' `transport`, the
+    // first hop's ";transport=", or a sips: URI. False: RFC 3263 NAPTR/SRV picks it (and
+    // `transport` holds only the UDP fallback).
+    bool transportExplicit = false;
+    TlsSettings tls;                       // merged key by key over the defaults' block
     Seconds expires{3600};
     std::string userAgent;                 // empty: no User-Agent header
     RetryPolicy retry;

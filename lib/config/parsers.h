@@ -29,15 +29,17 @@ struct LineFacts {
 
 GlobalSettings parseGlobal(Diagnostics& diag, const MapView& root);
 
-// Built-in defaults overridden by the `defaults:` block.
-LineSettings parseDefaults(Diagnostics& diag, const MapView& root);
+// Built-in defaults overridden by the `defaults:` block. Relative TLS file paths are
+// resolved against configDirectory.
+LineSettings parseDefaults(Diagnostics& diag, const MapView& root, const std::string& configDirectory);
 
 std::optional<LineConfig> parseLine(Diagnostics& diag, const YamlNode& node, const Mark& fallbackMark,
                                     const std::string& path, const LineSettings& defaults,
                                     const SecretContext& secrets, LineFacts& facts);
 
-// Settings keys shared by `defaults:` and each line. Returns true when `transport` was given.
-bool parseSettings(Diagnostics& diag, const MapView& map, LineSettings& into);
+// Settings keys shared by `defaults:` and each line, merged over `into`. Returns true when
+// this map gives `transport`.
+bool parseSettings(Diagnostics& diag, const MapView& map, LineSettings& into, const std::string& configDirectory);
 
 // Keys accepted by parseSettings, for building each map's allowed-key list.
 extern const std::vector<std::string_view> kSettingsKeys;

@@ -91,7 +91,7 @@ std::string indexPath(std::string_view parent, std::size_t index) {
 }
 
 MapView::MapView(Diagnostics& diag, const YamlNode& map, const Mark& mark, std::string path,
-                 std::span<const std::string_view> allowed)
+                 std::span<const std::string_view> allowed, std::span<const RetiredKey> retired)
     : diag_(diag), mark_(hasMark(map.mark()) ? map.mark() : mark), path_(std::move(path)) {
     if (!map.isMap()) return;
     fields_.reserve(map.size());
@@ -104,6 +104,12 @@ MapView::MapView(Diagnostics& diag, const YamlNode& map, const Mark& mark, std::
         std::string key = keyNode.scalar();
         std::string fieldPath = joinPath(path_, key);
         if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+            const auto old = std::find_if(retired.begin(), retired.end(),
+                                          [&](const RetiredKey& r) { return r.key == key; });
+            if (old != retired.end()) {
+                diag_.error(keyNode.mark(), fieldPath, std::string(old->message));
+                continue;
+            }
             std::string message = "unknown key " + quoted(key);
             if (auto hint = suggestClosest(key, allowed)) {
                 message += "; did you mean " + quoted(*hint) + "?";

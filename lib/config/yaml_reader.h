@@ -51,12 +51,20 @@ std::string describeKind(const YamlNode& node);
 std::string joinPath(std::string_view parent, std::string_view key);
 std::string indexPath(std::string_view parent, std::size_t index);
 
+// A key this map used to accept, and the message telling where it went, so an old file
+// gets directions rather than a bare "unknown key".
+struct RetiredKey {
+    std::string_view key;
+    std::string_view message;
+};
+
 // A YAML map whose keys were checked against the allowed names: unknown keys (with a
-// "did you mean" hint) and duplicated keys are reported when the view is built.
+// "did you mean" hint, or the retired key's message) and duplicated keys are reported
+// when the view is built.
 class MapView {
 public:
     MapView(Diagnostics& diag, const YamlNode& map, const Mark& mark, std::string path,
-            std::span<const std::string_view> allowed);
+            std::span<const std::string_view> allowed, std::span<const RetiredKey> retired = {});
 
     const Field* find(std::string_view key) const noexcept;
     const Mark& mark() const noexcept { return mark_; }

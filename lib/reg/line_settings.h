@@ -27,9 +27,13 @@ struct LineSettings {
     // actually sent (DNS, outbound proxy) is the engine's business.
     std::string registrar;
     txn::TransportKind transport = txn::TransportKind::Udp;
+    // The value of a Route header naming the outbound proxy ("<sip:proxy.example.net;lr>"),
+    // empty without one. The Request-URI stays the registrar's (loose routing, RFC 3261 16.12).
+    std::string route;
 
     // Our address as the socket sees it, for Via sent-by and the generated Contact.
-    // IPv6 without brackets. The engine must fill this in before the machine is created.
+    // IPv6 without brackets. The engine fills in a placeholder at creation and the real
+    // address of the flow (setFlowAddress) before anything is sent.
     std::string localHost;
     uint16_t localPort = 5060;
 

@@ -28,11 +28,15 @@ struct Event {
         TransportError,      // the transaction with `branch` could not be sent
         TimerFired,          // `timer` is due
         Stop,                // unregister and stop
-        Refresh,             // register again now (operator request, reload)
+        Refresh,             // register again now (operator request, reload, failover)
+        // The connection the binding was made over is gone (TCP/TLS): the registrar can no
+        // longer reach us through it, so register again over a new one.
+        FlowLost,
     };
     Kind kind = Kind::Start;
     const sip::Message* response = nullptr;  // ResponseReceived
     std::string_view branch;                 // TransactionTimeout, TransportError
+    std::string_view detail;                 // TransportError, FlowLost: why (for the state text)
     TimerKind timer = TimerKind::Refresh;    // TimerFired
 
     static Event of(Kind k) {
@@ -53,9 +57,15 @@ struct Event {
         e.branch = branch;
         return e;
     }
-    static Event transportError(std::string_view branch) {
+    static Event transportError(std::string_view branch, std::string_view detail = {}) {
         Event e = of(Kind::TransportError);
         e.branch = branch;
+        e.detail = detail;
+        return e;
+    }
+    static Event flowLost(std::string_view detail) {
+        Event e = of(Kind::FlowLost);
+        e.detail = detail;
         return e;
     }
     static Event timerFired(TimerKind k) {

@@ -142,12 +142,34 @@ RegistrationMachine::RegistrationMachine(LineSettings settings, crypto::RandomSo
     fromValue_ = toValue_ + ";tag=" + hex(8);
     callId_ = hex(16);
 
+    rebuildVia();
+    rebuildContact();
+}
+
+void RegistrationMachine::rebuildVia() {
     viaPrefix_ = "SIP/2.0/";
     viaPrefix_.append(txn::transportName(settings_.transport));
     viaPrefix_.append(" ").append(bracketed(settings_.localHost)).append(":");
     appendNumber(viaPrefix_, settings_.localPort);
     viaPrefix_.append(";rport;branch=");
+}
+
+bool RegistrationMachine::setFlowAddress(txn::TransportKind transport, std::string_view localHost,
+                                         uint16_t localPort) {
+    if (transport == settings_.transport && localHost == settings_.localHost && localPort == settings_.localPort)
+        return false;
+    settings_.transport = transport;
+    settings_.localHost.assign(localHost);
+    settings_.localPort = localPort;
+    rebuildVia();
+    // A public address learned through the old flow says nothing about the new one.
+    publicAddress_.reset();
+    nat_ = NatTracker{};
+    const std::string before = contactUri_;
     rebuildContact();
+    if (contactUri_ == before) return false;
+    if (bindingUntil_ || mayBeBoundUntil_) staleContact_ = before;
+    return true;
 }
 
 void RegistrationMachine::rebuildContact() {
@@ -232,6 +254,7 @@ void RegistrationMachine::writeCommonHeaders(std::string& out, std::string_view 
                                              std::string_view branch) {
     out.append(method).append(" ").append(requestUri_).append(" SIP/2.0\r\n");
     out.append("Via: ").append(viaPrefix_).append(branch).append("\r\n");
+    if (!settings_.route.empty()) appendHeader(out, "Route", settings_.route);
     appendHeader(out, "Max-Forwards", "70");
     appendHeader(out, "From", fromValue_);
     appendHeader(out, "To", toValue_);
@@ -328,8 +351,11 @@ void RegistrationMachine::on(const Event& event, TimePoint now, std::vector<Acti
         case Event::Kind::ResponseReceived:
             if (event.response != nullptr) onResponse(*event.response, now, out);
             return;
-        case Event::Kind::TransactionTimeout: onTransactionFailed(event.branch, true, now, out); return;
-        case Event::Kind::TransportError: onTransactionFailed(event.branch, false, now, out); return;
+        case Event::Kind::TransactionTimeout: onTransactionFailed(event.branch, true, {}, now, out); return;
+        case Event::Kind::TransportError:
+            onTransactionFailed(event.branch, false, event.detail, now, out);
+            return;
+        case Event::Kind::FlowLost: onFlowLost(event.detail, now, out); return;
     }
 }
 
@@ -415,8 +441,21 @@ void RegistrationMachine::onTimer(TimerKind k, TimePoint now, std::vector<Action
     }
 }
 
-void RegistrationMachine::onTransactionFailed(std::string_view branch, bool timeout, TimePoint now,
-                                              std::vector<Action>& out) {
+void RegistrationMachine::onFlowLost(std::string_view detail, TimePoint now, std::vector<Action>& out) {
+    // In flight or waiting, the transaction's own failure or the retry timer moves on.
+    if (state_ != State::Registered || registerInFlight_) return;
+    cancel(TimerKind::Refresh, out);
+    cancel(TimerKind::KeepAlive, out);
+    retried423_ = false;
+    std::string text = "connection lost";
+    if (!detail.empty()) text.append(" (").append(detail).append(")");
+    text.append(", registering");
+    setState(State::Registering, 0, std::move(text), out);
+    sendRegister(RequestPurpose::Register, now, out);
+}
+
+void RegistrationMachine::onTransactionFailed(std::string_view branch, bool timeout, std::string_view detail,
+                                              TimePoint now, std::vector<Action>& out) {
     if (keepAliveInFlight_ && branch == std::string_view(keepAliveBranch_.data(), keepAliveBranch_.size())) {
         keepAliveInFlight_ = false;  // the pinhole may be gone; the next REGISTER will tell
         return;
@@ -426,7 +465,8 @@ void RegistrationMachine::onTransactionFailed(std::string_view branch, bool time
     counters_.lastStatus = 0;
     if (timeout) ++counters_.timeouts;
     else ++counters_.transportErrors;
-    const std::string_view what = timeout ? "no response" : "transport error";
+    std::string what = timeout ? "no response" : "transport error";
+    if (!timeout && !detail.empty()) what.append(": ").append(detail);
     if (pendingPurpose_ == RequestPurpose::Unregister) {
         onUnregisterResult(0, what, out);
         return;

@@ -50,6 +50,13 @@ public:
     // Appends the resulting actions to `out` (which the caller clears and reuses).
     void on(const Event& event, TimePoint now, std::vector<Action>& out);
 
+    // The flow the next requests go over: its transport and our address on it (Via sent-by,
+    // Contact). On TCP/TLS that is the connection's own local address. When the Contact
+    // changes while a binding may exist, the next REGISTER also removes the old Contact
+    // (expires=0), so no binding is left pointing at a dead flow. Returns true when the
+    // Contact changed.
+    bool setFlowAddress(txn::TransportKind transport, std::string_view localHost, uint16_t localPort);
+
     State state() const noexcept { return state_; }
     const LineCounters& counters() const noexcept { return counters_; }
     const LineSettings& settings() const noexcept { return settings_; }
@@ -82,8 +89,10 @@ private:
     void onRefresh(TimePoint now, std::vector<Action>& out);
     void onTimer(TimerKind k, TimePoint now, std::vector<Action>& out);
     void onResponse(const sip::Message& m, TimePoint now, std::vector<Action>& out);
-    void onTransactionFailed(std::string_view branch, bool timeout, TimePoint now,
-                             std::vector<Action>& out);
+    void onTransactionFailed(std::string_view branch, bool timeout, std::string_view detail,
+                             TimePoint now, std::vector<Action>& out);
+    void onFlowLost(std::string_view detail, TimePoint now, std::vector<Action>& out);
+    void rebuildVia();
 
     void onRegisterSuccess(const sip::Message& m, TimePoint now, std::vector<Action>& out);
     void onChallenge(const sip::Message& m, TimePoint now, std::vector<Action>& out);

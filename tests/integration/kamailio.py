@@ -7,6 +7,13 @@ every REGISTER it receives in an htable so tests can assert how often a client t
 
     with Kamailio(users={"alice": "secret"}) as kam:
         ...            # kam.port, kam.ul_dump(), kam.register_count("alice")
+
+Stream transports are optional: `tcp=True` adds a TCP listener on the UDP port's number,
+`tls=certificate` (a certs.Certificate, or a (cert_path, key_path) pair) adds a TLS
+listener on `tls_port`; `listen_ipv6=True` repeats every listener on ::1 (`ipv6_port`
+for UDP and TCP, `ipv6_tls_port` for TLS). restart() kills the registrar and starts it
+again on the same ports with nothing kept: its location table and counters are lost and
+every TCP/TLS connection to it is closed.
 """
 import os
 import re
@@ -18,6 +25,7 @@ import tempfile
 import time
 
 from harness_util import ManagedProcess, free_udp_port, pid_alive, wait_until
+from stream_util import free_dual_port, free_tcp_port, tcp_connectable
 
 MODULE_PATH = "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 KAMAILIO = shutil.which("kamailio") or "/usr/sbin/kamailio"
@@ -36,12 +44,26 @@ def _cfg_string(value):
     return value
 
 
+def _cert_and_key(tls):
+    """(cert_path, key_path) from a certs.Certificate or a pair of paths."""
+    if hasattr(tls, "cert_path") and hasattr(tls, "key_path"):
+        cert, key = tls.cert_path, tls.key_path
+    else:
+        cert, key = tls
+    for path in (cert, key):
+        if not os.path.isfile(path):
+            raise ValueError(f"TLS file {path} does not exist")
+        _cfg_string(path)
+    return cert, key
+
+
 class Kamailio(ManagedProcess):
     def __init__(self, users=None, *, port=None, listen_ipv6=False, ipv6_port=None,
                  algorithm="MD5", challenge=401, realm=None,
                  min_expires=10, max_expires=3600, default_expires=3600, min_expires_mode=False,
                  nonce_expire=300, timer_interval=1, children=2, start_timeout=15.0,
-                 extra_log=False):
+                 extra_log=False, tcp=False, tls=None, tls_port=None, ipv6_tls_port=None,
+                 tls_method="TLSv1.2+", tcp_connection_lifetime=3605):
         super().__init__()
         if algorithm not in ("MD5", "SHA-256"):
             raise ValueError("algorithm must be MD5 or SHA-256")
@@ -49,9 +71,19 @@ class Kamailio(ManagedProcess):
             raise ValueError("challenge must be 401 or 407")
         self.users = dict(users or {"alice": "alice-secret"})
         self.host = "127.0.0.1"
-        self.port = port or free_udp_port(self.host)
+        self.tcp = tcp
+        self.tls_cert, self.tls_key = _cert_and_key(tls) if tls is not None else (None, None)
+        self.tls = tls is not None
+        # Stream listeners need the kernel (and Kamailio) to be able to bind TCP too.
+        self.port = port or (free_dual_port((self.host,)) if tcp else free_udp_port(self.host))
         self.listen_ipv6 = listen_ipv6
-        self.ipv6_port = ipv6_port or (free_udp_port("::1") if listen_ipv6 else None)
+        self.ipv6_port = ipv6_port or (
+            (free_dual_port(("::1",)) if tcp else free_udp_port("::1")) if listen_ipv6 else None)
+        self.tls_port = tls_port or (free_tcp_port(self.host) if self.tls else None)
+        self.ipv6_tls_port = ipv6_tls_port or (free_tcp_port("::1") if self.tls and listen_ipv6 else None)
+        self.tls_method = tls_method
+        self.tcp_connection_lifetime = tcp_connection_lifetime
+        self.starts = 0
         self.algorithm = algorithm
         self.challenge = challenge
         self.realm = realm
@@ -83,15 +115,71 @@ class Kamailio(ManagedProcess):
         return os.path.join(self.dir, "kamailio.log")
 
     @property
+    def tls_cfg_path(self):
+        return os.path.join(self.dir, "tls.cfg")
+
+    @property
     def address(self):
         return f"{self.host}:{self.port}"
+
+    @property
+    def tls_address(self):
+        return f"{self.host}:{self.tls_port}"
+
+    @property
+    def ipv6_address(self):
+        return f"[::1]:{self.ipv6_port}"
+
+    @property
+    def ipv6_tls_address(self):
+        return f"[::1]:{self.ipv6_tls_port}"
+
+    def listeners(self):
+        """(proto, host, port) of every socket Kamailio listens on."""
+        out = [("udp", self.host, self.port)]
+        if self.tcp:
+            out.append(("tcp", self.host, self.port))
+        if self.tls:
+            out.append(("tls", self.host, self.tls_port))
+        if self.listen_ipv6:
+            out.append(("udp", "::1", self.ipv6_port))
+            if self.tcp:
+                out.append(("tcp", "::1", self.ipv6_port))
+            if self.tls:
+                out.append(("tls", "::1", self.ipv6_tls_port))
+        return out
+
+    def render_tls_cfg(self):
+        # The server side does not ask for client certificates: tests check our client's
+        # verification of the server, not the other way round.
+        return f"""# TLS profiles written by the sipregd integration harness.
+[server:default]
+method = {self.tls_method}
+verify_certificate = no
+require_certificate = no
+certificate = {self.tls_cert}
+private_key = {self.tls_key}
+
+[client:default]
+method = {self.tls_method}
+verify_certificate = no
+require_certificate = no
+"""
 
     def render_cfg(self):
         user_lines = "\n".join(
             f'    $sht(users=>{_cfg_string(u)}) = "{_cfg_string(p)}";' for u, p in sorted(self.users.items()))
-        listen = f"listen=udp:{self.host}:{self.port}\n"
-        if self.listen_ipv6:
-            listen += f"listen=udp:[::1]:{self.ipv6_port}\n"
+        listen = "".join(f"listen={proto}:{f'[{host}]' if ':' in host else host}:{port}\n"
+                         for proto, host, port in self.listeners())
+        streams = self.tcp or self.tls
+        # tls.so wants to be loaded before any module that may use OpenSSL.
+        tls_module = 'loadmodule "tls.so"\n' if self.tls else ""
+        tls_params = f'modparam("tls", "config", "{self.tls_cfg_path}")\n' if self.tls else ""
+        # tcp_connection_lifetime: idle connections stay up for the whole test, so only
+        # restart() or the client closes them. tcp_crlf_ping answers RFC 5626 pings.
+        stream_core = (f"disable_tcp=no\nenable_tls={'yes' if self.tls else 'no'}\n"
+                       f"tcp_connection_lifetime={self.tcp_connection_lifetime}\n"
+                       f"tcp_accept_no_cl=no\ntcp_crlf_ping=yes\n") if streams else "disable_tcp=yes\n"
         # The realm defaults to the To domain, the usual choice for a registrar.
         realm = "$td" if self.realm is None else _cfg_string(self.realm)
         if self.challenge == 401:
@@ -100,7 +188,7 @@ class Kamailio(ManagedProcess):
         else:
             authenticate = f'pv_proxy_authenticate("{realm}", "$sht(users=>$au)", "0")'
             challenge = "proxy_challenge"
-        log_register = ('xlog("L_INFO", "REGISTER from $si:$sp user=$fU call-id=$ci cseq=$cs\\n");'
+        log_register = ('xlog("L_INFO", "REGISTER from $si:$sp user=$fU call-id=$ci cseq=$cs proto=$pr\\n");'
                         if self.extra_log else "")
         return f"""#!KAMAILIO
 # Test registrar written by the sipregd integration harness.
@@ -110,10 +198,10 @@ memdbg=5
 memlog=5
 children={self.children}
 auto_aliases=no
-disable_tcp=yes
+{stream_core}
 {listen}
 mpath="{MODULE_PATH}"
-loadmodule "kex.so"
+{tls_module}loadmodule "kex.so"
 loadmodule "corex.so"
 loadmodule "tm.so"
 loadmodule "sl.so"
@@ -128,7 +216,7 @@ loadmodule "registrar.so"
 loadmodule "auth.so"
 loadmodule "ctl.so"
 
-modparam("ctl", "binrpc", "unix:{self.ctl_path}")
+{tls_params}modparam("ctl", "binrpc", "unix:{self.ctl_path}")
 modparam("htable", "htable", "users=>size=6;")
 modparam("htable", "htable", "stats=>size=6;")
 modparam("usrloc", "db_mode", 0)
@@ -158,6 +246,12 @@ request_route {{
     }}
     if (is_method("REGISTER")) {{
         $var(n) = $shtinc(stats=>register);
+        $var(p) = "proto::" + $pr;
+        if ($sht(stats=>$var(p)) == $null) {{
+            $sht(stats=>$var(p)) = 1;
+        }} else {{
+            $var(n) = $shtinc(stats=>$var(p));
+        }}
         $var(k) = "register::" + $fU;
         if ($sht(stats=>$var(k)) == $null) {{
             $sht(stats=>$var(k)) = 1;
@@ -203,11 +297,43 @@ request_route {{
         self.dir = tempfile.mkdtemp(prefix="sipreg-kamailio-")
         with open(self.cfg_path, "w") as f:
             f.write(self.render_cfg())
+        if self.tls:
+            with open(self.tls_cfg_path, "w") as f:
+                f.write(self.render_tls_cfg())
         check = subprocess.run([KAMAILIO, "-c", "-f", self.cfg_path], capture_output=True, text=True,
                                timeout=30)
         if check.returncode != 0:
             raise KamailioError(f"kamailio -c rejected {self.cfg_path}:\n{check.stdout}{check.stderr}")
-        self._output = open(self.log_path, "w")
+        self._launch()
+        return self
+
+    def restart(self, down_for=0.0):
+        """Kills the registrar (SIGKILL to the whole group: a crash, nothing is saved)
+        and starts it again with the same configuration and ports after `down_for`
+        seconds. Bindings, counters and connections are all gone afterwards."""
+        if self.proc is None:
+            raise KamailioError("restart() before start()")
+        self.stop_signal = signal.SIGKILL
+        try:
+            self.stop()
+        finally:
+            self.stop_signal = signal.SIGTERM
+        if down_for > 0:
+            time.sleep(down_for)
+        self._launch()
+        return self
+
+    def _launch(self):
+        for stale in (self.ctl_path, self.pid_path):
+            try:
+                os.unlink(stale)
+            except FileNotFoundError:
+                pass
+        self.starts += 1
+        self._output = open(self.log_path, "a")
+        if self.starts > 1:
+            self._output.write(f"--- harness: start {self.starts} ---\n")
+            self._output.flush()
         self.proc = subprocess.Popen(
             [KAMAILIO, "-DD", "-E", "-f", self.cfg_path, "-P", self.pid_path, "-m", "64", "-M", "8",
              "-Y", self.dir],
@@ -215,12 +341,21 @@ request_route {{
         try:
             wait_until(self._answers_options, self.start_timeout, interval=0.1,
                        what=f"Kamailio to answer OPTIONS on {self.address}")
+            for proto, host, port in self.listeners():
+                if proto != "udp":
+                    wait_until(lambda: self._running_or_raise() and tcp_connectable(host, port),
+                               self.start_timeout, interval=0.1,
+                               what=f"Kamailio to accept {proto} connections on {host} port {port}")
             wait_until(lambda: os.path.exists(self.ctl_path), 5, what="Kamailio control socket")
         except Exception as e:
             tail = self.log_tail()
             self.stop()
             raise KamailioError(f"{e}\n--- kamailio log ---\n{tail}") from None
-        return self
+
+    def _running_or_raise(self):
+        if self.proc.poll() is not None:
+            raise KamailioError(f"kamailio exited with status {self.proc.returncode}")
+        return True
 
     def _answers_options(self):
         if self.proc.poll() is not None:
@@ -265,6 +400,34 @@ request_route {{
     def bindings(self, aor=None):
         return [b for b in self.ul_dump() if aor is None or b["aor"] == aor]
 
+    def ul_dump_details(self):
+        """Like ul_dump() with the receiving socket ("tcp:127.0.0.1:5060") and the
+        flags of each binding as well."""
+        return parse_ul_dump(self.kamcmd("ul.dump"), details=True)
+
+    def tcp_connections(self):
+        """Kamailio's open TCP/TLS connections (`core.tcp_list`): dicts with id, type
+        ("TCP"/"TLS"), state, src_ip/src_port (the client's end), dst_ip/dst_port (ours)."""
+        conns = []
+        current = None
+        for raw in self.kamcmd("core.tcp_list").splitlines():
+            line = raw.strip()
+            if line == "{":
+                current = {}
+                conns.append(current)
+                continue
+            m = re.match(r"^([A-Za-z_]+):\s*(.*)$", line)
+            if m and current is not None:
+                key, value = m.group(1), m.group(2).strip()
+                current[key] = int(value) if re.fullmatch(r"-?\d+", value) else value
+        return conns
+
+    def register_count_by_proto(self, proto):
+        """REGISTER requests received over `proto` ("udp", "tcp", "tls")."""
+        out = self.kamcmd("htable.get", "stats", f"proto::{proto}")
+        m = re.search(r"\bvalue:\s*(-?\d+)", out)
+        return int(m.group(1)) if m else 0
+
     def register_count(self, user=None):
         """REGISTER requests received (all, or those whose From user is `user`),
         retransmissions included."""
@@ -274,9 +437,11 @@ request_route {{
         return int(m.group(1)) if m else 0
 
 
-def parse_ul_dump(text):
+def parse_ul_dump(text, details=False):
     """Parses `kamcmd ul.dump` output. kamcmd prints nested structures as indented
-    `key: value` lines; each binding starts at a `Contact:` block inside an `AoR:` block."""
+    `key: value` lines; each binding starts at a `Contact:` block inside an `AoR:` block.
+    `details` adds the receiving `socket` ("tcp:127.0.0.1:5060"), `flags` / `cflags`
+    and `tcpconn_id` (the TCP/TLS connection the binding came over; -1 for UDP)."""
     bindings = []
     aor = None
     current = None
@@ -294,6 +459,8 @@ def parse_ul_dump(text):
         if key == "Address":
             current = {"aor": aor, "contact": value, "expires": None, "received": None,
                        "user_agent": None, "callid": None, "cseq": None}
+            if details:
+                current.update({"socket": None, "flags": None, "cflags": None, "tcpconn_id": None})
             bindings.append(current)
             continue
         if current is None:
@@ -308,6 +475,14 @@ def parse_ul_dump(text):
             current["callid"] = value
         elif key == "CSeq":
             current["cseq"] = int(value) if value.isdigit() else value
+        elif details and key == "Socket":
+            current["socket"] = None if value in ("", "[not set]") else value
+        elif details and key == "Flags":
+            current["flags"] = value
+        elif details and key == "CFlags":
+            current["cflags"] = value
+        elif details and key == "Tcpconn-Id":
+            current["tcpconn_id"] = int(value) if re.fullmatch(r"-?\d+", value) else None
     return bindings
 
 

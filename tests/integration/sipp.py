@@ -17,12 +17,14 @@ import tempfile
 import time
 
 from harness_util import ManagedProcess, free_udp_port, wait_until
+from stream_util import free_tcp_port
 
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
 SCENARIO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sipp")
 
 # Defaults for the keywords the scenarios use, so every scenario loads without -key.
 DEFAULT_KEYS = {"retry_after": "5", "granted": "60", "expires": "300"}
+TRANSPORTS = ("u1", "un", "ui", "t1", "tn")
 
 
 class SippError(RuntimeError):
@@ -38,13 +40,16 @@ class Sipp(ManagedProcess):
     it calls `remote` ("host:port") and ends after `calls` calls."""
 
     def __init__(self, scenario, *, port=None, host="127.0.0.1", remote=None, keys=None, extra_args=(),
-                 calls=None, trace_messages=True, start_timeout=5.0):
+                 calls=None, trace_messages=True, start_timeout=5.0, transport="u1"):
         super().__init__()
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {TRANSPORTS}")
+        self.transport = transport
         self.term_timeout = 3.0
         self.kill_timeout = 3.0
         self.scenario = scenario_path(scenario)
         self.host = host
-        self.port = port or free_udp_port(host)
+        self.port = port or (free_tcp_port(host) if self.stream else free_udp_port(host))
         self.remote = remote
         self.keys = dict(DEFAULT_KEYS)
         self.keys.update({k: str(v) for k, v in (keys or {}).items()})
@@ -52,6 +57,10 @@ class Sipp(ManagedProcess):
         self.calls = calls
         self.trace_messages = trace_messages
         self.start_timeout = start_timeout
+
+    @property
+    def stream(self):
+        return self.transport.startswith("t")
 
     @property
     def address(self):
@@ -78,7 +87,7 @@ class Sipp(ManagedProcess):
         return os.path.join(self.dir, "stdout.log")
 
     def command(self):
-        cmd = [SIPP, "-sf", self.scenario, "-i", self.host, "-p", str(self.port), "-t", "u1",
+        cmd = [SIPP, "-sf", self.scenario, "-i", self.host, "-p", str(self.port), "-t", self.transport,
                "-nostdin", "-trace_err", "-error_file", self.error_file,
                "-trace_stat", "-stf", self.stat_file, "-fd", "1",
                "-trace_screen", "-screen_file", self.screen_file]
@@ -116,13 +125,20 @@ class Sipp(ManagedProcess):
         return self
 
     def _bound(self):
-        # /proc/net/udp lists local ports in hex; the UAS socket shows up once bound.
+        # /proc/net/{udp,tcp}[6] list local ports in hex; the UAS socket shows up once
+        # bound (TCP: once listening, state 0A).
         port_hex = f":{self.port:04X}"
-        try:
-            with open("/proc/net/udp") as f:
-                return any(port_hex in line.split()[1] for line in f.readlines()[1:])
-        except OSError:
-            return False
+        names = ("tcp", "tcp6") if self.stream else ("udp", "udp6")
+        for name in names:
+            try:
+                with open(f"/proc/net/{name}") as f:
+                    rows = [line.split() for line in f.readlines()[1:]]
+            except OSError:
+                continue
+            for row in rows:
+                if len(row) > 3 and row[1].endswith(port_hex) and (not self.stream or row[3] == "0A"):
+                    return True
+        return False
 
     def wait(self, timeout):
         """Waits for a UAC run to end; returns its exit status (0: all calls succeeded)."""

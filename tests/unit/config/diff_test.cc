@@ -89,3 +89,43 @@ TEST_CASE("global settings changes are flagged separately; moving a line is not 
     CHECK(diff.changed.empty());
     CHECK_FALSE(diff.empty());
 }
+
+TEST_CASE("a changed tls block changes the lines it applies to, inherited or not") {
+    const std::string lines =
+        "lines:\n"
+        "  - { id: a, aor: 'sips:a@example.net' }\n"
+        "  - { id: b, aor: 'sips:b@example.net', tls: { server_name: b.example.net } }\n";
+    const Config before = mustLoad(lines);
+    CHECK(diffConfigs(before, mustLoad(lines)).empty());
+
+    auto diff = diffConfigs(before, mustLoad("defaults: { tls: { verify: false } }\n" + lines));
+    CHECK(diff.changed == Ids{"a", "b"});
+    CHECK_FALSE(diff.globalChanged);
+
+    diff = diffConfigs(before, mustLoad(
+        "lines:\n"
+        "  - { id: a, aor: 'sips:a@example.net' }\n"
+        "  - { id: b, aor: 'sips:b@example.net', tls: { server_name: b2.example.net } }\n"));
+    CHECK(diff.changed == Ids{"b"});
+    CHECK(diff.unchanged == Ids{"a"});
+}
+
+TEST_CASE("a transport left to DNS and the same transport written down are different lines") {
+    const Config before = mustLoad("lines:\n  - { id: a, aor: 'sip:a@example.net' }\n");
+    const auto diff = diffConfigs(before, mustLoad("lines:\n  - { id: a, aor: 'sip:a@example.net', transport: udp }\n"));
+    CHECK(diff.changed == Ids{"a"});
+}
+
+TEST_CASE("dns changes are global changes and leave the lines alone") {
+    const Config before = mustLoad(kBase, {{"B_PW", "x"}});
+    auto diff = diffConfigs(before, mustLoad("dns: { servers: ['127.0.0.1:5353'] }\n" + kBase, {{"B_PW", "x"}}));
+    CHECK(diff.globalChanged);
+    CHECK(diff.unchanged == Ids{"a", "b", "c"});
+
+    const Config withDns = mustLoad("dns: { servers: ['127.0.0.1:5353'] }\n" + kBase, {{"B_PW", "x"}});
+    CHECK_FALSE(diffConfigs(withDns, mustLoad("dns: { servers: ['127.0.0.1:5353'] }\n" + kBase, {{"B_PW", "x"}}))
+                    .globalChanged);
+    CHECK(diffConfigs(withDns, mustLoad("dns: { servers: ['127.0.0.1:5353'], timeout: 3s }\n" + kBase, {{"B_PW", "x"}}))
+              .globalChanged);
+    CHECK(diffConfigs(withDns, mustLoad("dns: { servers: ['[::1]:5353'] }\n" + kBase, {{"B_PW", "x"}})).globalChanged);
+}

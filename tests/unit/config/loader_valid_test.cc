@@ -35,8 +35,8 @@ TEST_CASE("full.yaml: every key lands in the model, overrides win over defaults"
     CHECK((g.logLevel == LogLevel::Debug));
     CHECK(g.inviteResponse.code == 486);
     CHECK(g.inviteResponse.reason == "Busy Here Now");
-    CHECK(g.tls.caFile == "/etc/ssl/certs/ca-certificates.crt");
-    CHECK_FALSE(g.tls.verifyPeer);
+    CHECK(g.dns.servers == std::vector<std::string>{"127.0.0.1:5353", "[::1]:53", "192.0.2.53:53"});
+    CHECK(g.dns.timeout == 5s);
 
     REQUIRE(config.lines.size() == 4);
 
@@ -76,6 +76,12 @@ TEST_CASE("full.yaml: every key lands in the model, overrides win over defaults"
         CHECK((l.keepaliveMethod == KeepaliveMethod::Options));
         CHECK_FALSE(l.nat.rewriteContact);
         CHECK(l.nat.maxRewritesPerHour == 2);
+        CHECK(l.transportExplicit);
+        CHECK_FALSE(l.tls.verify);
+        CHECK(l.tls.serverName == "sbc.example.net");
+        CHECK(l.tls.ciphers == "ECDHE+AESGCM:!aNULL");
+        CHECK(l.tls.caFile.empty());
+        CHECK(l.tls.certFile.empty());
     }
     SUBCASE("bob_2.tls: registrar derived from a sips AOR, partial overrides keep the rest") {
         const auto& l = config.lines[1];
@@ -102,6 +108,10 @@ TEST_CASE("full.yaml: every key lands in the model, overrides win over defaults"
         CHECK(l.contactUser == "bob");
         CHECK(l.displayName.empty());
         CHECK_FALSE(l.outboundProxy.has_value());
+        // The line's tls block is merged over the defaults' one, key by key; "" drops a value.
+        CHECK(l.tls.verify);
+        CHECK(l.tls.serverName.empty());
+        CHECK(l.tls.ciphers == "ECDHE+AESGCM:!aNULL");
     }
     SUBCASE("carol: bare host:port registrar, full contact, HA1 only") {
         const auto& l = config.lines[2];
@@ -145,13 +155,16 @@ TEST_CASE("a minimal line gets every built-in default") {
     CHECK((g.logLevel == LogLevel::Info));
     CHECK(g.inviteResponse.code == 480);
     CHECK(g.inviteResponse.reason == "Temporarily Unavailable");
-    CHECK(g.tls.caFile.empty());
-    CHECK(g.tls.verifyPeer);
+    CHECK(g.dns.servers.empty());
+    CHECK(g.dns.timeout == 2s);
 
     const auto& l = result.config->lines.at(0);
     CHECK(l.enabled);
     CHECK(l.registrar.uri == "sip:example.net");
     CHECK((l.transport == Transport::Udp));
+    CHECK_FALSE(l.transportExplicit);
+    CHECK((l.tls == sipreg::config::TlsSettings{}));
+    CHECK(l.tls.verify);
     CHECK(l.expires == 3600s);
     CHECK(l.userAgent == "sipregd");
     CHECK(l.retry.base == 30s);
@@ -205,6 +218,44 @@ TEST_CASE("transport follows the first hop: sips registrar means tls, proxy ;tra
     CHECK((lines[2].transport == Transport::Tcp));
     CHECK(lines[2].registrar.uri == "sip:example.net");
     CHECK((lines[3].transport == Transport::Tcp));
+    for (const auto& line : lines) {
+        CAPTURE(line.id);
+        CHECK(line.transportExplicit);
+    }
+}
+
+TEST_CASE("transportExplicit: only a transport nobody wrote leaves the choice to DNS") {
+    const auto result = load(
+        "lines:\n"
+        "  - { id: plain, aor: 'sip:a@example.net' }\n"
+        "  - { id: own, aor: 'sip:a@example.net', transport: udp }\n"
+        "  - { id: param, aor: 'sip:a@example.net', registrar: 'sip:pbx.example.net;transport=udp' }\n"
+        "  - { id: sips-aor, aor: 'sips:a@example.net' }\n"
+        "  - { id: sips-proxy, aor: 'sip:a@example.net', outbound_proxy: 'sips:sbc.example.net;lr' }\n"
+        // The registrar's parameter does not choose the way to a proxy that names none.
+        "  - { id: via-proxy, aor: 'sip:a@example.net', registrar: 'sip:pbx;transport=tcp', "
+        "outbound_proxy: 'sip:sbc.example.net;lr' }\n"
+        "  - { id: port-only, aor: 'sip:a@example.net', registrar: 'pbx.example.net:5080' }\n");
+    REQUIRE_MESSAGE(result.ok(), joined(result.errors));
+    const auto& c = *result.config;
+    CHECK_FALSE(c.findLine("plain")->transportExplicit);
+    CHECK((c.findLine("plain")->transport == Transport::Udp));
+    CHECK(c.findLine("own")->transportExplicit);
+    CHECK(c.findLine("param")->transportExplicit);
+    CHECK(c.findLine("sips-aor")->transportExplicit);
+    CHECK((c.findLine("sips-aor")->transport == Transport::Tls));
+    CHECK(c.findLine("sips-proxy")->transportExplicit);
+    CHECK((c.findLine("sips-proxy")->transport == Transport::Tls));
+    CHECK_FALSE(c.findLine("via-proxy")->transportExplicit);
+    CHECK((c.findLine("via-proxy")->transport == Transport::Udp));
+    CHECK_FALSE(c.findLine("port-only")->transportExplicit);
+
+    const auto inherited = load("defaults: { transport: tcp }\nlines:\n  - { id: a, aor: 'sip:a@example.net' }\n");
+    REQUIRE_MESSAGE(inherited.ok(), joined(inherited.errors));
+    CHECK(inherited.config->lines[0].transportExplicit);
+    CHECK((inherited.config->lines[0].transport == Transport::Tcp));
+    CHECK(describe(inherited.config->lines[0]).find("transport=tcp ") != std::string::npos);
+    CHECK(describe(c.lines[0]).find("transport=udp(dns) ") != std::string::npos);
 }
 
 TEST_CASE("describe() shows settings but never a secret") {

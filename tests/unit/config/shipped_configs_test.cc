@@ -28,6 +28,12 @@ TEST_CASE("config/sipregd.example.yaml loads without errors") {
     CHECK(result.warnings.empty());
     CHECK(result.config->findLine("trunk-a")->auth->password->reveal() == "trunk-a-secret");
     CHECK(result.config->findLine("trunk-b")->auth->password->reveal() == "trunk-b-secret");
+    // The example leaves the transport to DNS unless a line or URI names it.
+    CHECK_FALSE(result.config->findLine("trunk-a")->transportExplicit);
+    CHECK(result.config->findLine("trunk-b")->transportExplicit);
+    CHECK(result.config->findLine("trunk-b")->tls.serverName == "pbx.example.org");
+    CHECK(result.config->findLine("trunk-b")->tls.verify);
+    CHECK(result.config->global.dns.servers.empty());
 }
 
 TEST_CASE("config/demo.yaml loads without errors and targets the local registrar") {
