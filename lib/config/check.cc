@@ -21,10 +21,15 @@ std::string lowerCopy(std::string s) {
 
 std::string summarize(const Config& config) {
     std::size_t perTransport[3] = {0, 0, 0};
+    std::size_t byDns = 0;  // transport left to NAPTR/SRV
     std::size_t disabled = 0;
     std::set<std::string> registrars;
     for (const LineConfig& line : config.lines) {
-        ++perTransport[static_cast<int>(line.transport)];
+        if (line.transportExplicit) {
+            ++perTransport[static_cast<int>(line.transport)];
+        } else {
+            ++byDns;
+        }
         if (!line.enabled) ++disabled;
         const uint16_t port = line.registrar.port.value_or(defaultPort(line.transport));
         registrars.insert(lowerCopy(line.registrar.host) + ":" + std::to_string(port));
@@ -37,6 +42,7 @@ std::string summarize(const Config& config) {
         if (!breakdown.empty()) breakdown += ", ";
         breakdown += std::to_string(n) + " " + std::string(toString(t));
     }
+    if (byDns > 0) breakdown += (breakdown.empty() ? "" : ", ") + std::to_string(byDns) + " transport by DNS";
     if (disabled > 0) breakdown += "; " + std::to_string(disabled) + " disabled";
     if (!breakdown.empty()) out += " (" + breakdown + ")";
     out += ", " + std::to_string(registrars.size()) + " distinct registrar" + (registrars.size() == 1 ? "" : "s");

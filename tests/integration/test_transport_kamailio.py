@@ -157,6 +157,23 @@ class TlsTest(TransportCase):
         self.assertIn(("A", SERVER_NAME), dns.queries())
 
 
+class ShutdownTest(TransportCase):
+    def test_sigterm_unregisters_over_tcp_and_tls_and_closes_every_handle(self):
+        kam = self.start_kamailio(tcp=True, tls=self.pki.server)
+        d = self.start_daemon(config([
+            line("t", "user0", kam.address, "secret-0", transport="tcp"),
+            line("s", "user1", f"sip:{kam.tls_address};transport=tls", "secret-1",
+                 tls=self.tls(server_name=SERVER_NAME)),
+        ], expires=300))
+        self.wait_registered(kam, ["user0", "user1"])
+        self.assertEqual(d.terminate_and_wait(timeout=10), 0, d.tail())
+        self.assertEqual(self.bindings(kam), {}, "a binding survived the shutdown")
+        for i in ("t", "s"):
+            self.assertEqual(d.count_log(rf"line={i} \S+ -> stopped: unregistered"), 1, d.tail())
+        # Connections, DNS and timers were all closed: the event loop ended empty.
+        self.assertEqual(d.count_log(r"handles still open"), 0, d.tail())
+
+
 class Ipv6Test(TransportCase):
     def test_udp_tcp_and_tls_over_ipv6_loopback(self):
         kam = self.start_kamailio(tcp=True, tls=self.pki.server, listen_ipv6=True)

@@ -16,14 +16,14 @@ TEST_CASE("valid file: exit 0 and a one-line summary") {
     const std::string path = dir.write("sipregd.yaml",
                                        "lines:\n"
                                        "  - { id: a, aor: 'sip:a@example.net' }\n"
-                                       "  - { id: b, aor: 'sip:b@example.net', registrar: 'sip:EXAMPLE.net:5060' }\n"
+                                       "  - { id: b, aor: 'sip:b@example.net', registrar: 'sip:EXAMPLE.net:5060', transport: udp }\n"
                                        "  - { id: c, aor: 'sip:c@example.org', transport: tls }\n"
                                        "  - { id: d, aor: 'sip:d@example.com', transport: tcp, enabled: false }\n");
     const auto report = checkConfigFile(path, withEnv({}));
     CHECK(report.exitCode == kCheckExitValid);
     CHECK(report.diagnostics.empty());
     REQUIRE(report.output.size() == 1);
-    CHECK(report.output[0] == path + ": OK, 4 lines (2 udp, 1 tcp, 1 tls; 1 disabled), 3 distinct registrars");
+    CHECK(report.output[0] == path + ": OK, 4 lines (1 udp, 1 tcp, 1 tls, 1 transport by DNS; 1 disabled), 3 distinct registrars");
 }
 
 TEST_CASE("valid file with warnings: still exit 0, warnings on the diagnostics stream") {
