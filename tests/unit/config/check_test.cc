@@ -32,7 +32,7 @@ TEST_CASE("valid file with warnings: still exit 0, warnings on the diagnostics s
     const auto report = checkConfigFile(path, withEnv({}));
     CHECK(report.exitCode == kCheckExitValid);
     REQUIRE(report.output.size() == 1);
-    CHECK(report.output[0] == path + ": OK, 1 line (1 udp), 1 distinct registrar, 1 warning");
+    CHECK(report.output[0] == path + ": OK, 1 line (1 transport by DNS), 1 distinct registrar, 1 warning");
     REQUIRE(report.diagnostics.size() == 1);
     CHECK(report.diagnostics[0].rfind(path + ":2:48: warning: lines[0].auth.password: the config file is readable", 0) == 0);
 }
