@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "app/line_settings_mapping.h"
 #include "app/sip_log.h"
 #include "sip/message.h"
+#include "sip/typed_headers.h"
 
 namespace sipreg::app {
 namespace {
@@ -541,9 +543,28 @@ void LineManager::apply(Line& line, const reg::Action& a) {
                 timers_.cancel(line.timers[static_cast<std::size_t>(a.timer)]);
             }
             break;
-        case reg::Action::Kind::StateChanged:
+        case reg::Action::Kind::StateChanged: {
             logStateChange(line, a);
             countState(line, a.to);
+            StateChangeRecord record;
+            record.at = clock_.now();
+            record.wallSeconds = std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count();
+            record.from = a.from;
+            record.to = a.to;
+            record.statusCode = a.statusCode;
+            record.text = a.text;
+            if (line.history.size() >= kHistoryLength) line.history.erase(line.history.begin());
+            line.history.push_back(std::move(record));
+            if (stateListener_) {
+                StateChangeEvent e;
+                e.lineId = line.id;
+                e.change = &line.history.back();
+                e.reason = a.statusCode == line.lastCode ? std::string_view(line.lastReason) : std::string_view();
+                e.retiring = line.retiring;
+                stateListener_(e);
+            }
             if (a.to == reg::State::Registered) line.failedInRound = 0;
             // RFC 3263 4.3: a timeout, a transport error or a 503 moves on to the next target.
             if (a.to == reg::State::Waiting && (a.statusCode == 0 || a.statusCode == 503) && !line.retiring &&
@@ -552,6 +573,7 @@ void LineManager::apply(Line& line, const reg::Action& a) {
             }
             if (line.retiring && a.to == reg::State::Stopped) sweepNeeded_ = true;
             break;
+        }
         case reg::Action::Kind::Refreshed:
             if (log_->should_log(spdlog::level::debug)) log_->debug("line={} {}", line.id, reg::describe(a));
             break;
@@ -597,6 +619,7 @@ void LineManager::applyTxn(std::vector<txn::TxnAction>& actions) {
     for (const txn::TxnAction& a : actions) {
         switch (a.kind) {
             case txn::TxnAction::Kind::Send:
+                if (traceListener_) trace(a.owner != 0 ? find(a.owner) : nullptr, true, a.peer, a.bytes);
                 if (auto sent = port_.send(a.peer, a.bytes); !sent) {
                     ++counters_.sendErrors;
                     log_->debug("send failed: {}", sent.error().message);
@@ -649,6 +672,11 @@ void LineManager::drainDeferred() {
         for (Deferred& d : batch) {
             Line* line = find(d.handle);
             if (line == nullptr) continue;
+            if (line->machine && d.branch == line->machine->pendingBranch()) {
+                line->lastCode = 0;
+                line->lastReason = d.timeout ? "no response" : "transport error";
+                if (!d.timeout && !d.detail.empty()) line->lastReason.append(": ").append(d.detail);
+            }
             dispatch(*line, d.timeout ? reg::Event::transactionTimeout(d.branch)
                                       : reg::Event::transportError(d.branch, d.detail));
         }
@@ -734,6 +762,7 @@ void LineManager::onDatagram(std::string_view bytes, const txn::Peer& from) {
     if (log_->should_log(spdlog::level::trace)) {
         log_->trace("received {} bytes:\n{}", bytes.size(), redactForLog(msg.raw()));
     }
+    if (traceListener_ && msg.isRequest()) trace(nullptr, false, from, msg.raw());
     std::vector<txn::TxnAction> out;
     auto in = txn_.onMessage(msg, from, clock_.now(), out);
     applyTxn(out);
@@ -741,12 +770,22 @@ void LineManager::onDatagram(std::string_view bytes, const txn::Peer& from) {
         using Outcome = txn::ClientTransactionTable::Match::Outcome;
         if (in.match.outcome == Outcome::Deliver) {
             if (Line* line = find(in.match.owner)) {
+                if (traceListener_) trace(line, false, from, msg.raw());
                 if (msg.statusCode() >= 200) {
-                    std::erase_if(line->pending, [&](const Pending& p) { return p.txn == in.match.txn; });
+                    auto p = std::find_if(line->pending.begin(), line->pending.end(),
+                                          [&](const Pending& q) { return q.txn == in.match.txn; });
+                    if (p != line->pending.end()) {
+                        if (line->machine && p->branch == line->machine->pendingBranch()) {
+                            line->lastCode = msg.statusCode();
+                            if (line->lastReason != msg.reason()) line->lastReason.assign(msg.reason());
+                        }
+                        line->pending.erase(p);
+                    }
                 }
                 dispatch(*line, reg::Event::responseReceived(msg));
             }
         } else if (in.match.outcome == Outcome::Stray) {
+            if (traceListener_) trace(nullptr, false, from, msg.raw());
             ++counters_.strayResponses;
             log_->debug("stray response {} {} ignored", msg.statusCode(), msg.reason());
         }
@@ -788,6 +827,92 @@ void LineManager::forEachLine(const std::function<void(const LineView&)>& fn) co
     for (const config::LineConfig& cfg : config_.lines) {
         if (auto v = line(cfg.id)) fn(*v);
     }
+}
+
+// ---- status for the outside ----------------------------------------------------------------
+
+void LineManager::trace(const Line* line, bool outgoing, const txn::Peer& peer, std::string_view bytes) {
+    const std::string redacted = redactForLog(bytes);
+    const std::string where = describePeer(peer);
+    TraceEvent e;
+    e.lineId = line != nullptr ? std::string_view(line->id) : std::string_view();
+    e.outgoing = outgoing;
+    e.peer = where;
+    e.bytes = redacted;
+    traceListener_(e);
+}
+
+LineStatus LineManager::makeStatus(const Line& line, bool withHistory) const {
+    LineStatus st;
+    st.id = line.id;
+    st.state = line.machine ? line.machine->state() : line.counted;
+    st.setupError = line.setupError;
+    const config::LineConfig* cfg = line.cfg != nullptr ? line.cfg : configFor(line.id);
+    if (cfg != nullptr) {
+        st.registrar = cfg->registrar.uri;
+        if (cfg->outboundProxy) st.outboundProxy = cfg->outboundProxy->uri;
+        st.transport = cfg->transportExplicit ? std::string(config::toString(cfg->transport)) : "dns";
+    }
+    if (!line.targets.empty()) {
+        const txn::Peer& p = line.targets[line.targetIndex % line.targets.size()];
+        st.target = describePeer(p);
+        std::string t(txn::transportName(p.transport));
+        for (char& c : t) c = static_cast<char>(c - 'A' + 'a');
+        st.transport = t;
+    }
+    st.lastStatusCode = line.lastCode;
+    st.lastReason = line.lastReason;
+    if (!line.history.empty()) st.lastChange = line.history.back();
+    if (withHistory) st.history = line.history;
+    const TimePoint now = clock_.now();
+    if (line.machine) {
+        const reg::RegistrationMachine& m = *line.machine;
+        st.grantedSeconds = m.lastGranted().count();
+        if (auto until = m.bindingExpiresAt(); until && *until > now) st.expiresIn = *until - now;
+        st.consecutiveFailures = m.consecutiveFailures();
+        st.counters = m.counters();
+        const std::pair<reg::TimerKind, const char*> next[] = {{reg::TimerKind::Refresh, "refresh"},
+                                                               {reg::TimerKind::Retry, "retry"}};
+        for (const auto& [kind, name] : next) {
+            if (auto at = m.timerAt(kind)) {
+                st.nextActionIn = std::max(Duration{0}, *at - now);
+                st.nextAction = name;
+            }
+        }
+    }
+    if (!st.nextActionIn && line.startTimer.valid()) {
+        if (auto at = timers_.deadline(line.startTimer)) {
+            st.nextActionIn = std::max(Duration{0}, *at - now);
+            st.nextAction = "start";
+        }
+    }
+    return st;
+}
+
+std::optional<LineStatus> LineManager::status(std::string_view id) const {
+    auto it = byId_.find(std::string(id));
+    if (it == byId_.end()) return std::nullopt;
+    return makeStatus(*lines_.at(it->second), true);
+}
+
+std::vector<LineStatus> LineManager::statusAll(bool withHistory) const {
+    std::vector<LineStatus> out;
+    out.reserve(byId_.size());
+    for (const config::LineConfig& cfg : config_.lines) {
+        auto it = byId_.find(cfg.id);
+        if (it == byId_.end()) continue;
+        out.push_back(makeStatus(*lines_.at(it->second), withHistory));
+    }
+    return out;
+}
+
+std::size_t LineManager::refreshAll() {
+    std::vector<std::string> ids;
+    ids.reserve(byId_.size());
+    for (const auto& [id, _] : byId_) ids.push_back(id);
+    std::size_t n = 0;
+    for (const std::string& id : ids) n += refresh(id) ? 1 : 0;
+    return n;
 }
 
 LineManager::Line* LineManager::find(uint64_t handle) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "app/engine_port.h"
+#include "app/line_status.h"
 #include "app/rate_limiter.h"
 #include "app/status_summary.h"
 #include "config/diff.h"
@@ -91,6 +92,18 @@ public:
         statusListener_ = std::move(listener);
     }
 
+    // Copies for the control socket, metrics and --once: one line (with its history), or
+    // every configured line in file order.
+    std::optional<LineStatus> status(std::string_view id) const;
+    std::vector<LineStatus> statusAll(bool withHistory = false) const;
+    // Forces a refresh of every line now (rate-limited like any other); returns how many.
+    std::size_t refreshAll();
+    // One listener each; the daemon fans out. A trace listener costs nothing while unset.
+    void setStateChangeListener(std::function<void(const StateChangeEvent&)> listener) {
+        stateListener_ = std::move(listener);
+    }
+    void setTraceListener(std::function<void(const TraceEvent&)> listener) { traceListener_ = std::move(listener); }
+
     const StateCounts& counts() const noexcept { return counts_; }
     const ManagerCounters& counters() const noexcept { return counters_; }
     txn::TransactionLayer& transactions() noexcept { return txn_; }
@@ -132,6 +145,10 @@ private:
         std::optional<ParkedEvent> parked;
         WaitingFor waitingFor = WaitingFor::Nothing;
         bool failoverDue = false;
+        // For status: the last final response (or failure) and the recent state changes.
+        int lastCode = 0;
+        std::string lastReason;
+        std::vector<StateChangeRecord> history;
         // Slots are created when first armed: most lines only ever use Refresh and Expiry.
         std::array<TimerQueue::Id, reg::kTimerKinds> timers{};
         TimerQueue::Id startTimer{};
@@ -218,6 +235,10 @@ private:
     StateCounts counts_;
     ManagerCounters counters_;
     std::function<void(const StateCounts&)> statusListener_;
+    std::function<void(const StateChangeEvent&)> stateListener_;
+    std::function<void(const TraceEvent&)> traceListener_;
+    LineStatus makeStatus(const Line& line, bool withHistory) const;
+    void trace(const Line* line, bool outgoing, const txn::Peer& peer, std::string_view bytes);
 };
 
 }  // namespace sipreg::app

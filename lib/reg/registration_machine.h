@@ -72,6 +72,9 @@ public:
     // Branch of the REGISTER in flight; empty when none.
     std::string_view pendingBranch() const noexcept;
     bool timerArmed(TimerKind k) const noexcept { return timers_[index(k)].has_value(); }
+    std::optional<TimePoint> timerAt(TimerKind k) const noexcept { return timers_[index(k)]; }
+    // Transient failures in a row (the backoff exponent); 0 after a success or a refusal.
+    uint32_t consecutiveFailures() const noexcept { return failures_; }
 
     RegistrationMachine(const RegistrationMachine&) = delete;
     RegistrationMachine& operator=(const RegistrationMachine&) = delete;
