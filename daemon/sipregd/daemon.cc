@@ -19,6 +19,7 @@
 #include "net/uv_handle.h"
 #include "net/uv_timer_driver.h"
 #include "util/timer_queue.h"
+#include "reload_outcome.h"
 #include "uv_engine_port.h"
 
 namespace sipreg::daemon {
@@ -128,20 +129,26 @@ private:
         }
     }
 
-    void reload() {
-        if (shuttingDown_) return;
+    ReloadOutcome reload() {
+        ReloadOutcome outcome;
+        if (shuttingDown_) {
+            outcome.errors.push_back("shutting down: reload ignored");
+            return outcome;
+        }
         notifier_.reloading();
         log_->info("reloading {}", path_);
         auto result = config::loadConfigFile(path_);
         clock_.update();
+        for (const auto& w : result.warnings) outcome.warnings.push_back(w.format("warning"));
         if (!result.ok()) {
             logIssues(*log_, result);
+            for (const auto& e : result.errors) outcome.errors.push_back(e.format("error"));
             log_->error("reload rejected: {} error(s); the running configuration stays in force",
                         result.errors.size());
             notifier_.ready();
-            return;
+            return outcome;
         }
-        for (const auto& w : result.warnings) log_->warn("{}", w.format("warning"));
+        for (const auto& w : outcome.warnings) log_->warn("{}", w);
         if (result.config->global.listen != global_.listen) {
             log_->warn("listen addresses changed: that takes a restart; the sockets stay as they are");
         }
@@ -153,11 +160,14 @@ private:
         }
         global_.logLevel = result.config->global.logLevel;
         global_.shutdownTimeout = result.config->global.shutdownTimeout;
-        const config::ConfigDiff diff = manager_->reload(std::move(*result.config));
+        outcome.diff = manager_->reload(std::move(*result.config));
+        outcome.applied = true;
         releaseFreedMemory();
+        const config::ConfigDiff& diff = outcome.diff;
         log_->info("reload applied: {} added, {} removed, {} changed, {} unchanged", diff.added.size(),
                    diff.removed.size(), diff.changed.size(), diff.unchanged.size());
         notifier_.ready();
+        return outcome;
     }
 
     void shutdown() {
