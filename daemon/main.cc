@@ -3,6 +3,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +19,11 @@ int main(int argc, char** argv) {
     app.add_flag("--check", checkOnly, "validate the configuration and exit (0 valid, 1 invalid, 2 unreadable)");
     app.add_option("--log-level", logLevel, "trace | debug | info | warn | error (overrides log_level)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+    bool once = false;
+    std::vector<std::string> onceLines;
+    app.add_flag("--once", once,
+                 "register the lines one time, print the results, unregister and exit (0 all registered, 4 not)");
+    app.add_option("--line", onceLines, "with --once: only this line (repeatable)");
     app.set_version_flag("--version", std::string("sipregd ") + SIPREGD_VERSION);
     try {
         app.parse(argc, argv);
@@ -36,6 +42,12 @@ int main(int argc, char** argv) {
         sipreg::daemon::RunOptions options;
         options.configPath = configPath;
         if (!logLevel.empty()) options.logLevel = logLevel;
+        options.once = once;
+        options.onceLines = onceLines;
+        if (!once && !onceLines.empty()) {
+            std::cerr << "sipregd: --line needs --once\n";
+            return sipreg::daemon::kExitUsage;
+        }
         return sipreg::daemon::runDaemon(options);
     } catch (const std::exception& e) {
         std::cerr << "sipregd: fatal: " << e.what() << '\n';

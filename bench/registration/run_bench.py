@@ -701,7 +701,8 @@ def main():
         res["main"] = run_main(args, workdir, pki)
         if args.quiet > 0:
             res["quiet"] = run_quiet(args, workdir, pki)
-    except BenchError as e:
+    except (RuntimeError, TimeoutError, subprocess.SubprocessError) as e:
+        # BenchError, and the registrar's and certificate helpers' errors.
         print(f"benchmark failed: {e}", file=sys.stderr)
         print(f"work folder kept: {workdir}", file=sys.stderr)
         return 1

@@ -5,6 +5,8 @@
 
 #include <malloc.h>
 
+#include <algorithm>
+#include <iostream>
 #include <memory>
 
 #include "app/line_manager.h"
@@ -19,6 +21,10 @@
 #include "net/uv_handle.h"
 #include "net/uv_timer_driver.h"
 #include "util/timer_queue.h"
+#include "control_service.h"
+#include "metrics_service.h"
+#include "on_change_service.h"
+#include "once_run.h"
 #include "reload_outcome.h"
 #include "uv_engine_port.h"
 
@@ -102,13 +108,23 @@ public:
         };
         port_.setListeners(std::move(listeners));
         manager_->setStatusListener([this](const app::StateCounts& c) { notifier_.status(app::statusLine(c)); });
+        if (auto r = onChange_.apply(*manager_, global_.onChange); !r) log_->error("on_change: {}", r.error().message);
+        if (!onceMode && !control_.start(*manager_, [this] { return reload(); }, global_.control)) return kExitStartup;
+        if (auto m = onceMode ? Result<void>() : metrics_.start(global_.metrics, *manager_); !m) {
+            log_->critical("{}", m.error().message);
+            return kExitStartup;
+        }
         // The manager holds the only copy of the configuration from here on.
         manager_->start(std::move(initial_));
         initial_ = {};
         releaseFreedMemory();
         // Ready once local start-up is done: registrars may be down, that is what the
         // lines' own states report.
-        notifier_.ready();
+        if (onceMode) {
+            startOnce();
+        } else {
+            notifier_.ready();
+        }
         log_->info("started with {} lines from {}", manager_->counts().total, path_);
 
         uv_run(loop_, UV_RUN_DEFAULT);
@@ -116,6 +132,20 @@ public:
     }
 
 private:
+    // --once: the first outcome of every line (a REGISTER may take Timer F, 32 s, to give
+    // up), then the table and the normal unregistering shutdown.
+    void startOnce() {
+        onceWatcher_ = std::make_unique<OnceWatcher>(
+            loop_, *manager_, clock_, std::chrono::seconds(40), [this](std::vector<OnceResult> results) {
+                printOnceTable(std::cout, results);
+                std::cout.flush();
+                const bool allRegistered = std::all_of(results.begin(), results.end(),
+                                                       [](const OnceResult& r) { return r.registered; });
+                exitCode_ = allRegistered ? kExitOk : kExitLinesFailed;
+                if (!shuttingDown_) shutdown();
+            });
+    }
+
     void onSignal(int signum) {
         if (signum == SIGHUP) {
             reload();
@@ -155,11 +185,17 @@ private:
         if (result.config->global.dns != global_.dns) {
             log_->warn("dns servers changed: that takes a restart; lookups keep using the old ones");
         }
+        if (result.config->global.metrics != global_.metrics) {
+            log_->warn("metrics listen address changed: that takes a restart; the endpoint stays as it is");
+        }
         if (result.config->global.logLevel != global_.logLevel && !logLevelPinned) {
             if (auto lvl = net::parseLogLevel(levelName(result.config->global.logLevel))) log_->set_level(*lvl);
         }
         global_.logLevel = result.config->global.logLevel;
         global_.shutdownTimeout = result.config->global.shutdownTimeout;
+        if (auto r = onChange_.apply(*manager_, result.config->global.onChange); !r) {
+            log_->error("on_change: {}", r.error().message);
+        }
         outcome.diff = manager_->reload(std::move(*result.config));
         outcome.applied = true;
         releaseFreedMemory();
@@ -185,7 +221,8 @@ private:
         auto* self = static_cast<Daemon*>(t->data);
         if (self == nullptr) return;
         try {
-            const bool idle = self->manager_->idle();
+            // The commands of the last changes (to stopped) may still run: wait for them too.
+            const bool idle = self->manager_->idle() && self->onChange_.idle();
             if (idle || self->clock_.now() >= self->deadline_) {
                 if (!idle) {
                     self->log_->warn("shutdown timeout: some lines were still unregistering");
@@ -202,6 +239,10 @@ private:
 
     void finish() {
         shutdownPoll_.reset();
+        if (onceWatcher_) onceWatcher_->close();
+        onChange_.close();
+        control_.close();
+        metrics_.close();
         manager_.reset();
         port_.close();
         driver_.close();
@@ -212,6 +253,7 @@ private:
 
 public:
     bool logLevelPinned = false;
+    bool onceMode = false;
 
 private:
     uv_loop_t* loop_;
@@ -228,7 +270,12 @@ private:
     config::GlobalSettings global_;  // what the daemon itself uses; lines live in the manager
     config::Config initial_;
     std::unique_ptr<app::LineManager> manager_;
+    // After manager_: destroyed first, it removes its listener from the living manager.
+    OnChangeService onChange_{loop_, log_};
+    ControlService control_{loop_, log_};  // after manager_ too: it clears the trace listener
+    MetricsService metrics_{loop_, log_};  // after manager_: scrapes read it until closed
     net::UvHandle<uv_timer_t> shutdownPoll_;
+    std::unique_ptr<OnceWatcher> onceWatcher_;
     bool shuttingDown_ = false;
     TimePoint deadline_{};
     int exitCode_ = kExitOk;
@@ -252,6 +299,22 @@ int runDaemon(const RunOptions& options) {
     }
     auto log = net::setupLogging(*parsedLevel);
     for (const auto& w : loaded.warnings) log->warn("{}", w.format("warning"));
+    if (options.once) {
+        config::Config& cfg = *loaded.config;
+        for (const std::string& id : options.onceLines) {
+            if (cfg.findLine(id) == nullptr) {
+                log->critical("--line {}: no such line in {}", id, options.configPath);
+                return kExitUsage;
+            }
+        }
+        if (!options.onceLines.empty()) {
+            std::erase_if(cfg.lines, [&](const config::LineConfig& l) {
+                return std::find(options.onceLines.begin(), options.onceLines.end(), l.id) == options.onceLines.end();
+            });
+            for (config::LineConfig& l : cfg.lines) l.enabled = true;  // asked for by name
+        }
+        cfg.global.startSpread = config::Seconds{0};
+    }
 
     uv_loop_t loop;
     if (uv_loop_init(&loop) != 0) {
@@ -262,6 +325,7 @@ int runDaemon(const RunOptions& options) {
     {
         Daemon daemon(&loop, log, std::move(*loaded.config), options.configPath);
         daemon.logLevelPinned = options.logLevel.has_value();
+        daemon.onceMode = options.once;
         code = daemon.run();
     }
     // Drain the close callbacks of every handle, then the loop must be empty.

@@ -1,9 +1,11 @@
-// Process-wide settings: sockets, pacing, shutdown, logging, INVITE answer, DNS servers.
+// Process-wide settings: sockets, pacing, shutdown, logging, INVITE answer, DNS servers
+// (the operations blocks are in operations_parser.cc).
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <array>
 
+#include "config/ip_endpoint.h"
 #include "config/parsers.h"
 
 namespace sipreg::config::detail {
@@ -117,71 +119,22 @@ InviteResponse parseInviteResponse(Diagnostics& diag, const MapView& root) {
 }
 
 // "127.0.0.1", "127.0.0.1:5353", "::1", "[::1]", "[::1]:53" -> "ip:port" / "[ip6]:port".
-// A bare IPv6 address takes no port ("::1:53" is itself an address): brackets are needed.
 std::optional<std::string> normaliseDnsServer(std::string_view text, std::string& why) {
-    std::string host;
-    std::string_view portText;
-    bool bracketed = false;
-    if (!text.empty() && text.front() == '[') {
-        const auto close = text.find(']');
-        if (close == std::string_view::npos) {
-            why = "has '[' without ']'";
-            return std::nullopt;
+    EndpointProblem problem{};
+    const auto endpoint = parseIpEndpoint(text, problem);
+    if (!endpoint) {
+        switch (problem) {
+            case EndpointProblem::UnclosedBracket: why = "has '[' without ']'"; break;
+            case EndpointProblem::JunkAfterBracket: why = "expected ':port' after ']'"; break;
+            case EndpointProblem::EmptyPort: why = "has an empty port"; break;
+            case EndpointProblem::BadPort: why = "port must be between 1 and 65535"; break;
+            case EndpointProblem::NotAnAddress:
+                why = "is not an IP address (a DNS server is given by address, not by name)";
+                break;
         }
-        host = std::string(text.substr(1, close - 1));
-        bracketed = true;
-        const std::string_view rest = text.substr(close + 1);
-        if (!rest.empty()) {
-            if (rest.front() != ':') {
-                why = "expected ':port' after ']'";
-                return std::nullopt;
-            }
-            portText = rest.substr(1);
-            if (portText.empty()) {
-                why = "has an empty port";
-                return std::nullopt;
-            }
-        }
-    } else if (std::count(text.begin(), text.end(), ':') == 1) {
-        const auto colon = text.find(':');
-        host = std::string(text.substr(0, colon));
-        portText = text.substr(colon + 1);
-        if (portText.empty()) {
-            why = "has an empty port";
-            return std::nullopt;
-        }
-    } else {
-        host = std::string(text);
-    }
-
-    unsigned char buf[16];
-    char canonical[INET6_ADDRSTRLEN];
-    std::string address;
-    if (!bracketed && ::inet_pton(AF_INET, host.c_str(), buf) == 1) {
-        address = ::inet_ntop(AF_INET, buf, canonical, sizeof canonical);
-    } else if (::inet_pton(AF_INET6, host.c_str(), buf) == 1) {
-        address = "[" + std::string(::inet_ntop(AF_INET6, buf, canonical, sizeof canonical)) + "]";
-    } else {
-        why = "is not an IP address (a DNS server is given by address, not by name)";
         return std::nullopt;
     }
-
-    unsigned port = limits::kDefaultDnsPort;
-    if (!portText.empty()) {
-        port = 0;
-        for (char c : portText) {
-            if (c < '0' || c > '9' || port > 65535) {
-                port = 70000;  // out of range: reported below
-                break;
-            }
-            port = port * 10 + static_cast<unsigned>(c - '0');
-        }
-        if (port < 1 || port > 65535) {
-            why = "port must be between 1 and 65535";
-            return std::nullopt;
-        }
-    }
-    return address + ":" + std::to_string(port);
+    return formatEndpoint(endpoint->address, endpoint->isIpv6, endpoint->port.value_or(limits::kDefaultDnsPort));
 }
 
 std::vector<std::string> parseDnsServers(Diagnostics& diag, const Field& f) {
@@ -236,7 +189,7 @@ DnsSettings parseDns(Diagnostics& diag, const MapView& root) {
 
 }  // namespace
 
-GlobalSettings parseGlobal(Diagnostics& diag, const MapView& root) {
+GlobalSettings parseGlobal(Diagnostics& diag, const MapView& root, const std::string& configDirectory) {
     GlobalSettings g;
     g.listen = parseListen(diag, root);
     g.maxRate = limits::kDefaultMaxRate;
@@ -264,6 +217,9 @@ GlobalSettings parseGlobal(Diagnostics& diag, const MapView& root) {
     }
     g.inviteResponse = parseInviteResponse(diag, root);
     g.dns = parseDns(diag, root);
+    g.control = parseControl(diag, root, configDirectory);
+    g.metrics = parseMetrics(diag, root);
+    g.onChange = parseOnChange(diag, root);
     return g;
 }
 

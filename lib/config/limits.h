@@ -52,6 +52,17 @@ inline constexpr seconds kDefaultDnsTimeout{2};
 inline constexpr uint16_t kDefaultDnsPort = 53;
 inline constexpr std::size_t kMaxDnsServers = 16;
 
+// sun_path holds 108 bytes including the terminating NUL.
+inline constexpr std::string_view kDefaultControlSocket = "/run/sipregd/control.sock";
+inline constexpr std::size_t kMaxControlSocketPathLength = 107;
+inline constexpr uint32_t kDefaultControlSocketMode = 0660;
+inline constexpr uint32_t kMaxControlSocketMode = 0777;  // permission bits only, no setuid/sticky
+
+inline constexpr DurationRange kOnChangeTimeout{seconds{1}, seconds{300}};
+inline constexpr seconds kDefaultOnChangeTimeout{10};
+inline constexpr std::size_t kMaxOnChangeArguments = 64;       // argv0 included
+inline constexpr std::size_t kMaxOnChangeArgumentLength = 4096;
+
 inline constexpr IntRange kListenPort{0, 65535};
 inline constexpr IntRange kTargetPort{1, 65535};
 

@@ -26,8 +26,9 @@ using detail::MapView;
 using detail::Mark;
 using detail::YamlNode;
 
-constexpr std::array<std::string_view, 9> kTopLevelKeys{
-    "listen", "max_rate", "start_spread", "shutdown_timeout", "log_level", "invite_response", "dns", "defaults", "lines"};
+constexpr std::array<std::string_view, 12> kTopLevelKeys{
+    "listen", "max_rate", "start_spread", "shutdown_timeout", "log_level", "invite_response", "dns",
+    "control", "metrics", "on_change", "defaults", "lines"};
 constexpr std::array<detail::RetiredKey, 1> kRetiredTopLevelKeys{
     {{"tls", "TLS settings are per line now: move this block under 'defaults:' (for every line) or into a line, "
              "and rename verify_peer to verify"}}};
@@ -139,7 +140,7 @@ LoadResult parseDocument(std::string_view text, const std::string& displayName, 
         return result;
     }
     MapView root(diag, doc, documentStart, "", kTopLevelKeys, kRetiredTopLevelKeys);
-    config.global = detail::parseGlobal(diag, root);
+    config.global = detail::parseGlobal(diag, root, configDirectory);
     const LineSettings defaults = detail::parseDefaults(diag, root, configDirectory);
     parseLines(diag, root, defaults, secrets, file, config);
 

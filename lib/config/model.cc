@@ -1,5 +1,6 @@
 #include "config/model.h"
 
+#include <cstdio>
 #include <sstream>
 
 #include "config/duration.h"
@@ -115,6 +116,24 @@ std::string describe(const GlobalSettings& g) {
     if (g.dns.servers.empty()) out << "system";
     for (std::size_t i = 0; i < g.dns.servers.size(); ++i) out << (i > 0 ? "," : "") << g.dns.servers[i];
     out << " dns.timeout=" << formatDuration(g.dns.timeout);
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(g.control.mode & 07777));
+    out << " control.socket=" << g.control.socket << " control.mode=" << mode << " metrics.listen=";
+    if (g.metrics.listen) {
+        const ListenAddress& m = *g.metrics.listen;
+        out << (m.isIpv6 ? "[" + m.address + "]" : m.address) << ":" << m.port;
+    } else {
+        out << "off";
+    }
+    out << " on_change=";
+    if (g.onChange.command.empty()) out << "off";
+    for (std::size_t i = 0; i < g.onChange.command.size(); ++i) {
+        // Quoted when needed, so the argv boundaries stay visible.
+        const std::string& arg = g.onChange.command[i];
+        const bool quote = arg.empty() || arg.find_first_of(" \t\"") != std::string::npos;
+        out << (i > 0 ? " " : "") << (quote ? "\"" + arg + "\"" : arg);
+    }
+    if (!g.onChange.command.empty()) out << " on_change.timeout=" << formatDuration(g.onChange.timeout);
     return out.str();
 }
 

@@ -49,6 +49,27 @@ struct DnsSettings {
     friend bool operator==(const DnsSettings&, const DnsSettings&) = default;
 };
 
+// The local control socket (sipregctl). Bound at start; a reload keeps the running one.
+struct ControlSettings {
+    std::string socket = "/run/sipregd/control.sock";  // resolved: absolute, or relative to the config's folder
+    bool socketGiven = false;  // `control.socket` was written (not the default)
+    uint32_t mode = 0660;      // permission bits only (<= 0777)
+    friend bool operator==(const ControlSettings&, const ControlSettings&) = default;
+};
+
+// The Prometheus endpoint. Bound at start; a reload keeps the running one.
+struct MetricsSettings {
+    std::optional<ListenAddress> listen;  // nullopt: off; otherwise an IP literal and a non-zero port
+    friend bool operator==(const MetricsSettings&, const MetricsSettings&) = default;
+};
+
+// A program run on every line state change (argv as given, no shell).
+struct OnChangeSettings {
+    std::vector<std::string> command;  // empty: off; command[0] is an absolute path
+    Seconds timeout{10};               // killed when still running after this
+    friend bool operator==(const OnChangeSettings&, const OnChangeSettings&) = default;
+};
+
 struct GlobalSettings {
     std::vector<ListenAddress> listen;
     int maxRate = 50;  // new transactions per second, all lines together
@@ -57,6 +78,9 @@ struct GlobalSettings {
     LogLevel logLevel = LogLevel::Info;
     InviteResponse inviteResponse;
     DnsSettings dns;
+    ControlSettings control;
+    MetricsSettings metrics;
+    OnChangeSettings onChange;
     friend bool operator==(const GlobalSettings&, const GlobalSettings&) = default;
 };
 

@@ -27,7 +27,13 @@ struct LineFacts {
     std::optional<Mark> literalPassword;  // where a literal `password:` key sits
 };
 
-GlobalSettings parseGlobal(Diagnostics& diag, const MapView& root);
+// Relative paths (control.socket) are resolved against configDirectory.
+GlobalSettings parseGlobal(Diagnostics& diag, const MapView& root, const std::string& configDirectory);
+
+// The operations blocks of the global settings: `control`, `metrics`, `on_change`.
+ControlSettings parseControl(Diagnostics& diag, const MapView& root, const std::string& configDirectory);
+MetricsSettings parseMetrics(Diagnostics& diag, const MapView& root);
+OnChangeSettings parseOnChange(Diagnostics& diag, const MapView& root);
 
 // Built-in defaults overridden by the `defaults:` block. Relative TLS file paths are
 // resolved against configDirectory.

@@ -58,16 +58,30 @@ def line(id_, user, registrar, password=None, *, transport=None, tls=None, outbo
 
 def config(lines, *, expires=60, max_rate=200, start_spread="0s", retry="{ base: 2s, max: 20s }",
            failed_retry="10m", shutdown_timeout="5s", extra_global="", listen=None, dns_servers=None,
-           defaults_extra=None):
+           defaults_extra=None, on_change=None, metrics=None, control=None):
     """A whole file. `listen`: a list of (address, port) pairs (default 127.0.0.1, any
     port); `dns_servers`: strings such as "127.0.0.1:5353" for the global `dns:`;
-    `defaults_extra`: more `defaults:` keys (values as in line())."""
+    `defaults_extra`: more `defaults:` keys (values as in line()); `on_change`: the
+    command's argv as a list, or a dict with `command` and `timeout`; `metrics`: the
+    address the Prometheus endpoint listens on, such as "127.0.0.1:9560"; `control`: the
+    control socket's path, or a dict with `socket` and `mode` (such as "0660")."""
     if listen is None:
         listen_text = "listen: { address: 127.0.0.1, port: 0 }\n"
     else:
         listen_text = "listen:\n" + "".join(
             f"  - {{ address: {yaml_value(addr)}, port: {port} }}\n" for addr, port in listen)
     dns_text = f"dns: {{ servers: {yaml_value(list(dns_servers))} }}\n" if dns_servers is not None else ""
+    if on_change is None:
+        on_change_text = ""
+    else:
+        settings = on_change if isinstance(on_change, dict) else {"command": list(on_change)}
+        on_change_text = f"on_change: {yaml_value(settings)}\n"
+    metrics_text = f"metrics: {{ listen: {json.dumps(metrics)} }}\n" if metrics is not None else ""
+    if control is None:
+        control_text = ""
+    else:
+        control_settings = control if isinstance(control, dict) else {"socket": control}
+        control_text = "control: { " + ", ".join(f"{k}: {json.dumps(str(v))}" for k, v in control_settings.items()) + " }\n"
     defaults_text = "".join(f"  {key}: {value if isinstance(value, str) else yaml_value(value)}\n"
                             for key, value in (defaults_extra or {}).items())
     return (listen_text +
@@ -76,6 +90,9 @@ def config(lines, *, expires=60, max_rate=200, start_spread="0s", retry="{ base:
             f"shutdown_timeout: {shutdown_timeout}\n"
             f"{dns_text}"
             f"{extra_global}"
+            f"{on_change_text}"
+            f"{metrics_text}"
+            f"{control_text}"
             f"defaults:\n"
             f"  expires: {expires}\n"
             f"  retry: {retry}\n"

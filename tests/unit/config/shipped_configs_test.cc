@@ -34,6 +34,12 @@ TEST_CASE("config/sipregd.example.yaml loads without errors") {
     CHECK(result.config->findLine("trunk-b")->tls.serverName == "pbx.example.org");
     CHECK(result.config->findLine("trunk-b")->tls.verify);
     CHECK(result.config->global.dns.servers.empty());
+    // The example writes the default control socket and leaves metrics and on_change off.
+    CHECK(result.config->global.control.socket == "/run/sipregd/control.sock");
+    CHECK(result.config->global.control.socketGiven);
+    CHECK(result.config->global.control.mode == 0660u);
+    CHECK_FALSE(result.config->global.metrics.listen.has_value());
+    CHECK(result.config->global.onChange.command.empty());
 }
 
 TEST_CASE("config/demo.yaml loads without errors and targets the local registrar") {
