@@ -188,6 +188,9 @@ private:
         if (result.config->global.metrics != global_.metrics) {
             log_->warn("metrics listen address changed: that takes a restart; the endpoint stays as it is");
         }
+        if (result.config->global.control != global_.control) {
+            log_->warn("control socket settings changed: that takes a restart; the socket stays as it is");
+        }
         if (result.config->global.logLevel != global_.logLevel && !logLevelPinned) {
             if (auto lvl = net::parseLogLevel(levelName(result.config->global.logLevel))) log_->set_level(*lvl);
         }

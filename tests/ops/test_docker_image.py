@@ -71,7 +71,7 @@ class DockerImageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         if os.geteuid() != 0:
-            raise unittest.SkipTest("needs root (podman with the project's storage)")
+            raise AssertionError("needs root: podman with the project's storage (run through scripts/test)")
         before = dangling_images()
         t0 = time.monotonic()
         proc = subprocess.run([CONTAINER_BUILD, "build", CONTEXT, IMAGE], capture_output=True, text=True,
