@@ -174,11 +174,12 @@ class SystemdUnitTest(unittest.TestCase):
         out = self.box.run("sipregctl", "status", "--json")
         self.assertRegex(out.stdout, r'"id"\s*:\s*"alice"')
         self.assertRegex(out.stdout, r'"state"\s*:\s*"registered"')
-        self.box.run("useradd", "-M", "-G", "sipregd", "operator", check=False)
-        self.box.run("useradd", "-M", "outsider", check=False)
-        out = self.box.run("runuser", "-u", "operator", "--", "sipregctl", "check", check=False)
+        # Debian already has a group called "operator": these names are our own.
+        self.box.run("useradd", "-M", "-G", "sipregd", "sipreg-ops")
+        self.box.run("useradd", "-M", "sipreg-outsider")
+        out = self.box.run("runuser", "-u", "sipreg-ops", "--", "sipregctl", "check", check=False)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
-        out = self.box.run("runuser", "-u", "outsider", "--", "sipregctl", "check", check=False)
+        out = self.box.run("runuser", "-u", "sipreg-outsider", "--", "sipregctl", "check", check=False)
         self.assertEqual(out.returncode, 2, out.stdout + out.stderr)
 
     def test_05_reload_applies_a_good_file_and_survives_a_broken_one(self):
