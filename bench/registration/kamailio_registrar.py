@@ -19,16 +19,13 @@ Python 3 standard library only.
 """
 import os
 import re
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
-from harness_util import wait_until  # noqa: E402
-from kamailio import KAMAILIO, Kamailio, KamailioError  # noqa: E402
-from stream_util import tcp_connectable  # noqa: E402
+from kamailio import Kamailio  # noqa: E402
 
 SHM_MIB = 256
 PKG_MIB = 32
@@ -103,34 +100,6 @@ class TunedKamailio(Kamailio):
                      "tcp_conn_wq_max=16777216\n"
                      "tcp_wq_max=67108864\n")
         return _replace_once(text, "auto_aliases=no\n", "auto_aliases=no\n" + core)
-
-    def _launch(self):
-        # The harness's launch with other -m/-M values (its memory sizes are fixed); the
-        # waits for OPTIONS, the stream listeners and the control socket are the same.
-        for stale in (self.ctl_path, self.pid_path):
-            try:
-                os.unlink(stale)
-            except FileNotFoundError:
-                pass
-        self.starts += 1
-        self._output = open(self.log_path, "a")
-        self.proc = subprocess.Popen(
-            [KAMAILIO, "-DD", "-E", "-f", self.cfg_path, "-P", self.pid_path,
-             "-m", str(self.shm_mib), "-M", str(self.pkg_mib), "-Y", self.dir],
-            stdin=subprocess.DEVNULL, stdout=self._output, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            wait_until(self._answers_options, self.start_timeout, interval=0.1,
-                       what=f"Kamailio to answer OPTIONS on {self.address}")
-            for proto, host, port in self.listeners():
-                if proto != "udp":
-                    wait_until(lambda: self._running_or_raise() and tcp_connectable(host, port),
-                               self.start_timeout, interval=0.1,
-                               what=f"Kamailio to accept {proto} connections on {host} port {port}")
-            wait_until(lambda: os.path.exists(self.ctl_path), 5, what="Kamailio control socket")
-        except Exception as e:
-            tail = self.log_tail()
-            self.stop()
-            raise KamailioError(f"{e}\n--- kamailio log ---\n{tail}") from None
 
 
 def _users_loop(count):

@@ -323,6 +323,11 @@ request_route {{
         self._launch()
         return self
 
+    # Shared and per-process memory in MiB (kamailio -m / -M); a registrar holding many
+    # users raises them.
+    shm_mib = 64
+    pkg_mib = 8
+
     def _launch(self):
         for stale in (self.ctl_path, self.pid_path):
             try:
@@ -335,8 +340,8 @@ request_route {{
             self._output.write(f"--- harness: start {self.starts} ---\n")
             self._output.flush()
         self.proc = subprocess.Popen(
-            [KAMAILIO, "-DD", "-E", "-f", self.cfg_path, "-P", self.pid_path, "-m", "64", "-M", "8",
-             "-Y", self.dir],
+            [KAMAILIO, "-DD", "-E", "-f", self.cfg_path, "-P", self.pid_path, "-m", str(self.shm_mib),
+             "-M", str(self.pkg_mib), "-Y", self.dir],
             stdin=subprocess.DEVNULL, stdout=self._output, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_until(self._answers_options, self.start_timeout, interval=0.1,
