@@ -4,7 +4,7 @@ sipreg_packages=(
   build-essential cmake pkg-config
   libuv1-dev libssl-dev libyaml-dev libspdlog-dev libsystemd-dev
   doctest-dev libc-ares-dev libcli11-dev nlohmann-json3-dev libhttp-parser-dev
-  kamailio kamailio-tls-modules sip-tester python3 openssl iproute2 dnsmasq-base
+  kamailio kamailio-tls-modules sip-tester python3 openssl iproute2 iptables dnsmasq-base valgrind
   systemd scdoc groff-base man-db podman buildah runc debootstrap containernetworking-plugins
 )
 

@@ -25,6 +25,7 @@
 #include "metrics_service.h"
 #include "on_change_service.h"
 #include "once_run.h"
+#include "process_facts.h"
 #include "reload_outcome.h"
 #include "uv_engine_port.h"
 
@@ -110,7 +111,10 @@ public:
         manager_->setStatusListener([this](const app::StateCounts& c) { notifier_.status(app::statusLine(c)); });
         if (auto r = onChange_.apply(*manager_, global_.onChange); !r) log_->error("on_change: {}", r.error().message);
         if (!onceMode && !control_.start(*manager_, [this] { return reload(); }, global_.control)) return kExitStartup;
-        if (auto m = onceMode ? Result<void>() : metrics_.start(global_.metrics, *manager_); !m) {
+        if (auto m = onceMode ? Result<void>() : metrics_.start(global_.metrics, *manager_, [this] {
+                                                 return readProcessFacts(loop_, driver_.lateness());
+                                             });
+            !m) {
             log_->critical("{}", m.error().message);
             return kExitStartup;
         }

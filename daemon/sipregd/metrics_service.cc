@@ -19,6 +19,8 @@ metrics::MetricsSnapshot takeMetricsSnapshot(app::LineManager& manager, double s
     s.counts = manager.counts();
     s.manager = manager.counters();
     s.transactions = manager.transactions().client().counters();
+    s.server = manager.transactions().server().counters();
+    s.requests = manager.requestCounters();
     s.startTimeSeconds = startTimeSeconds;
     s.version = SIPREGD_VERSION;
     return s;
@@ -38,16 +40,19 @@ MetricsService::MetricsService(uv_loop_t* loop, std::shared_ptr<spdlog::logger> 
 
 MetricsService::~MetricsService() { close(); }
 
-Result<void> MetricsService::start(const config::MetricsSettings& settings, app::LineManager& manager) {
+Result<void> MetricsService::start(const config::MetricsSettings& settings, app::LineManager& manager,
+                                   ProcessFactsSource processFacts) {
     if (!settings.listen) return {};
+    processFacts_ = std::move(processFacts);
     auto where = net::SocketAddress::fromIp(settings.listen->address, settings.listen->port);
     if (!where) return makeError("metrics listen " + settings.listen->address + ": " + where.error().message);
     manager_ = &manager;
     server_ = std::make_unique<metrics::HttpServer>(
         loop_, [this](std::string_view path) -> std::optional<metrics::HttpPage> {
             if (path != "/metrics" || manager_ == nullptr) return std::nullopt;
-            return metrics::HttpPage{std::string(metrics::kExpositionContentType),
-                                     metrics::renderMetrics(takeMetricsSnapshot(*manager_, startTimeSeconds_))};
+            metrics::MetricsSnapshot snapshot = takeMetricsSnapshot(*manager_, startTimeSeconds_);
+            if (processFacts_) snapshot.process = processFacts_();
+            return metrics::HttpPage{std::string(metrics::kExpositionContentType), metrics::renderMetrics(snapshot)};
         });
     auto bound = server_->listen(*where);
     if (!bound) {

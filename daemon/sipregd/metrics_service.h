@@ -6,6 +6,7 @@
 
 #include <spdlog/logger.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -24,6 +25,9 @@ namespace sipreg::daemon {
 // What a scrape sees: copied out of the manager now.
 metrics::MetricsSnapshot takeMetricsSnapshot(app::LineManager& manager, double startTimeSeconds);
 
+// Facts about the process for the page (open fds, memory, loop handles), read per scrape.
+using ProcessFactsSource = std::function<metrics::ProcessFacts()>;
+
 class MetricsService {
 public:
     MetricsService(uv_loop_t* loop, std::shared_ptr<spdlog::logger> log);
@@ -33,7 +37,8 @@ public:
 
     // Listens when settings.listen is set (does nothing otherwise). The manager must outlive
     // the service or close() must come first. An error when the address cannot be bound.
-    Result<void> start(const config::MetricsSettings& settings, app::LineManager& manager);
+    Result<void> start(const config::MetricsSettings& settings, app::LineManager& manager,
+                       ProcessFactsSource processFacts = {});
     void close() noexcept;
     // The bound address once listening.
     std::optional<net::SocketAddress> address() const { return address_; }
@@ -43,6 +48,7 @@ private:
     std::shared_ptr<spdlog::logger> log_;
     double startTimeSeconds_;
     app::LineManager* manager_ = nullptr;
+    ProcessFactsSource processFacts_;
     std::unique_ptr<metrics::HttpServer> server_;
     std::optional<net::SocketAddress> address_;
 };

@@ -122,6 +122,7 @@ void LineManager::start(config::Config config) {
     indexConfig();
     limiter_.setRate(static_cast<uint32_t>(std::max(1, config_.global.maxRate)),
                      static_cast<uint32_t>(std::max(1, config_.global.maxRate)));
+    requestGate_.configure(config_.global.requests);
     const Duration spread = std::chrono::duration_cast<Duration>(config_.global.startSpread);
     for (const config::LineConfig& cfg : config_.lines) {
         if (!cfg.enabled) continue;
@@ -158,6 +159,7 @@ config::ConfigDiff LineManager::reload(config::Config next) {
     }
     limiter_.setRate(static_cast<uint32_t>(std::max(1, config_.global.maxRate)),
                      static_cast<uint32_t>(std::max(1, config_.global.maxRate)));
+    requestGate_.configure(config_.global.requests);
     for (const config::LineConfig& cfg : config_.lines) {
         if (!cfg.enabled || byId_.count(cfg.id) != 0) continue;
         // Added, changed (its old self was retired above) or newly enabled.
@@ -284,6 +286,7 @@ void LineManager::destroy(uint64_t handle) {
         if (t.valid()) timers_.destroy(t);
     }
     if (line.startTimer.valid()) timers_.destroy(line.startTimer);
+    if (!line.targets.empty()) requestGate_.markStale();
     std::erase_if(waiting_, [handle](const QueuedRequest& q) { return q.handle == handle; });
     if (!line.retiring) {
         byId_.erase(line.id);
@@ -326,6 +329,7 @@ LineManager::RouteStatus LineManager::prepareRoute(Line& line) {
                 std::optional<txn::Peer> current;
                 if (!line.targets.empty()) current = line.targets[line.targetIndex % line.targets.size()];
                 line.targets = lookup.peers;
+                requestGate_.markStale();
                 line.targetIndex = 0;
                 for (std::size_t i = 0; current && i < line.targets.size(); ++i) {
                     if (sameTarget(line.targets[i], *current)) line.targetIndex = static_cast<uint32_t>(i);
@@ -649,8 +653,9 @@ void LineManager::applyTxn(std::vector<txn::TxnAction>& actions) {
                 auto it = std::find_if(line->pending.begin(), line->pending.end(),
                                        [&](const Pending& p) { return p.txn == a.txn; });
                 if (it == line->pending.end()) break;
-                deferred_.push_back(Deferred{line->handle, std::move(it->branch),
-                                             a.kind == txn::TxnAction::Kind::DeliverTimeout, flowCloseReason_});
+                const bool timeout = a.kind == txn::TxnAction::Kind::DeliverTimeout;
+                deferred_.push_back(Deferred{line->handle, std::move(it->branch), timeout,
+                                             timeout ? describePeer(a.peer) : flowCloseReason_});
                 line->pending.erase(it);
                 break;
             }
@@ -675,9 +680,9 @@ void LineManager::drainDeferred() {
             if (line->machine && d.branch == line->machine->pendingBranch()) {
                 line->lastCode = 0;
                 line->lastReason = d.timeout ? "no response" : "transport error";
-                if (!d.timeout && !d.detail.empty()) line->lastReason.append(": ").append(d.detail);
+                if (!d.detail.empty()) line->lastReason.append(d.timeout ? " from " : ": ").append(d.detail);
             }
-            dispatch(*line, d.timeout ? reg::Event::transactionTimeout(d.branch)
+            dispatch(*line, d.timeout ? reg::Event::transactionTimeout(d.branch, d.detail)
                                       : reg::Event::transportError(d.branch, d.detail));
         }
     }
@@ -759,6 +764,17 @@ void LineManager::onDatagram(std::string_view bytes, const txn::Peer& from) {
         return;
     }
     const sip::Message& msg = *parsed;
+    if (msg.isRequest()) {
+        const auto verdict = requestGate_.admit(from, msg.method() == "ACK", clock_.now());
+        if (verdict != RequestGate::Verdict::Pass) {
+            if (log_->should_log(spdlog::level::debug)) {
+                log_->debug("dropped {} from {}: {}", msg.method(), describePeer(from),
+                            verdict == RequestGate::Verdict::Stranger ? "not a registrar (requests.answer_from)"
+                                                                      : "above requests.max_rate");
+            }
+            return;
+        }
+    }
     if (log_->should_log(spdlog::level::trace)) {
         log_->trace("received {} bytes:\n{}", bytes.size(), redactForLog(msg.raw()));
     }
@@ -793,6 +809,10 @@ void LineManager::onDatagram(std::string_view bytes, const txn::Peer& from) {
     drainDeferred();
     sweep();
     port_.timersChanged();
+}
+
+void LineManager::collectFirstHops(std::vector<txn::Peer>& out) const {
+    for (const auto& [_, line] : lines_) out.insert(out.end(), line->targets.begin(), line->targets.end());
 }
 
 // ---- status ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@
 #include "app/engine_port.h"
 #include "app/line_status.h"
 #include "app/rate_limiter.h"
+#include "app/request_gate.h"
 #include "app/status_summary.h"
 #include "config/diff.h"
 #include "config/model.h"
@@ -106,6 +107,7 @@ public:
 
     const StateCounts& counts() const noexcept { return counts_; }
     const ManagerCounters& counters() const noexcept { return counters_; }
+    const RequestCounters& requestCounters() const noexcept { return requestGate_.counters(); }
     txn::TransactionLayer& transactions() noexcept { return txn_; }
     std::optional<LineView> line(std::string_view id) const;
     void forEachLine(const std::function<void(const LineView&)>& fn) const;
@@ -175,6 +177,8 @@ private:
     void retire(Line& line, bool unregister);
     void destroy(uint64_t handle);
     void sweep();
+    // Every address a line sends to (its targets), for requests.answer_from: registrars.
+    void collectFirstHops(std::vector<txn::Peer>& out) const;
 
     void dispatch(Line& line, const reg::Event& event);
     // For events that may send: waits for the route (parking the event) or dispatches it.
@@ -209,6 +213,7 @@ private:
     std::shared_ptr<spdlog::logger> log_;
     txn::TransactionLayer txn_;
     RateLimiter limiter_{50, 1};
+    RequestGate requestGate_{[this](std::vector<txn::Peer>& out) { collectFirstHops(out); }};
     void indexConfig();
 
     config::Config config_;

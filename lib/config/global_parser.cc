@@ -15,6 +15,7 @@ namespace {
 constexpr std::array<std::string_view, 2> kListenKeys{"address", "port"};
 constexpr std::array<std::string_view, 2> kInviteKeys{"code", "reason"};
 constexpr std::array<std::string_view, 2> kDnsKeys{"servers", "timeout"};
+constexpr std::array<std::string_view, 2> kRequestKeys{"answer_from", "max_rate"};
 
 std::optional<ListenAddress> parseListenEntry(Diagnostics& diag, const YamlNode& node, const Mark& at,
                                               const std::string& path) {
@@ -187,6 +188,24 @@ DnsSettings parseDns(Diagnostics& diag, const MapView& root) {
     return out;
 }
 
+RequestSettings parseRequests(Diagnostics& diag, const MapView& root) {
+    RequestSettings out;
+    out.maxRate = limits::kDefaultRequestMaxRate;
+    const Field* f = root.find("requests");
+    if (!f || !expectMap(diag, f->value, f->keyMark, f->path, "a map with answer_from and max_rate")) return out;
+    MapView map(diag, f->value, f->keyMark, f->path, kRequestKeys);
+    if (const Field* from = map.find("answer_from")) {
+        if (auto v = readChoice<AnswerFrom>(diag, *from,
+                                            {{"any", AnswerFrom::Any}, {"registrars", AnswerFrom::Registrars}})) {
+            out.answerFrom = *v;
+        }
+    }
+    if (const Field* rate = map.find("max_rate")) {
+        if (auto v = readInt(diag, *rate, limits::kRequestMaxRate)) out.maxRate = static_cast<int>(*v);
+    }
+    return out;
+}
+
 }  // namespace
 
 GlobalSettings parseGlobal(Diagnostics& diag, const MapView& root, const std::string& configDirectory) {
@@ -216,6 +235,7 @@ GlobalSettings parseGlobal(Diagnostics& diag, const MapView& root, const std::st
         }
     }
     g.inviteResponse = parseInviteResponse(diag, root);
+    g.requests = parseRequests(diag, root);
     g.dns = parseDns(diag, root);
     g.control = parseControl(diag, root, configDirectory);
     g.metrics = parseMetrics(diag, root);

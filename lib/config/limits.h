@@ -37,6 +37,9 @@ inline constexpr int kDefaultMaxRewritesPerHour = 4;
 
 inline constexpr IntRange kMaxRate{1, 100000};
 inline constexpr int kDefaultMaxRate = 50;
+// requests.max_rate: answers per second to requests from outside.
+inline constexpr IntRange kRequestMaxRate{1, 100000};
+inline constexpr int kDefaultRequestMaxRate = 200;
 
 inline constexpr DurationRange kStartSpread{seconds{0}, seconds{3600}};
 inline constexpr seconds kDefaultStartSpread{5};

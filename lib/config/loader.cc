@@ -26,8 +26,8 @@ using detail::MapView;
 using detail::Mark;
 using detail::YamlNode;
 
-constexpr std::array<std::string_view, 12> kTopLevelKeys{
-    "listen", "max_rate", "start_spread", "shutdown_timeout", "log_level", "invite_response", "dns",
+constexpr std::array<std::string_view, 13> kTopLevelKeys{
+    "listen", "max_rate", "start_spread", "shutdown_timeout", "log_level", "invite_response", "requests", "dns",
     "control", "metrics", "on_change", "defaults", "lines"};
 constexpr std::array<detail::RetiredKey, 1> kRetiredTopLevelKeys{
     {{"tls", "TLS settings are per line now: move this block under 'defaults:' (for every line) or into a line, "

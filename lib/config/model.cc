@@ -35,6 +35,14 @@ std::string_view toString(LogLevel l) noexcept {
     return "?";
 }
 
+std::string_view toString(AnswerFrom a) noexcept {
+    switch (a) {
+        case AnswerFrom::Any: return "any";
+        case AnswerFrom::Registrars: return "registrars";
+    }
+    return "?";
+}
+
 std::string_view toString(DigestAlgorithm a) noexcept {
     switch (a) {
         case DigestAlgorithm::Md5: return "MD5";
@@ -112,7 +120,9 @@ std::string describe(const GlobalSettings& g) {
     }
     out << " max_rate=" << g.maxRate << "/s start_spread=" << formatDuration(g.startSpread)
         << " shutdown_timeout=" << formatDuration(g.shutdownTimeout) << " log_level=" << toString(g.logLevel)
-        << " invite_response=" << g.inviteResponse.code << " " << g.inviteResponse.reason << " dns.servers=";
+        << " invite_response=" << g.inviteResponse.code << " " << g.inviteResponse.reason
+        << " requests.answer_from=" << toString(g.requests.answerFrom) << " requests.max_rate=" << g.requests.maxRate
+        << "/s dns.servers=";
     if (g.dns.servers.empty()) out << "system";
     for (std::size_t i = 0; i < g.dns.servers.size(); ++i) out << (i > 0 ? "," : "") << g.dns.servers[i];
     out << " dns.timeout=" << formatDuration(g.dns.timeout);

@@ -70,6 +70,19 @@ struct OnChangeSettings {
     friend bool operator==(const OnChangeSettings&, const OnChangeSettings&) = default;
 };
 
+// Requests that reach our socket from outside a transaction (OPTIONS probes, INVITEs).
+enum class AnswerFrom { Any, Registrars };
+std::string_view toString(AnswerFrom a) noexcept;  // "any", "registrars"
+
+struct RequestSettings {
+    // Registrars: only requests whose source IP is the first hop (registrar or outbound proxy)
+    // of some line are answered; the rest are dropped and counted. Requests on a TCP/TLS
+    // connection are always from a first hop (we never accept connections).
+    AnswerFrom answerFrom = AnswerFrom::Any;
+    int maxRate = 200;  // new answers per second; requests above it are dropped and counted
+    friend bool operator==(const RequestSettings&, const RequestSettings&) = default;
+};
+
 struct GlobalSettings {
     std::vector<ListenAddress> listen;
     int maxRate = 50;  // new transactions per second, all lines together
@@ -77,6 +90,7 @@ struct GlobalSettings {
     Seconds shutdownTimeout{5};
     LogLevel logLevel = LogLevel::Info;
     InviteResponse inviteResponse;
+    RequestSettings requests;
     DnsSettings dns;
     ControlSettings control;
     MetricsSettings metrics;

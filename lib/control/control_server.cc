@@ -71,6 +71,13 @@ Result<void> ControlServer::start(ServerSettings settings) {
     if (bound != 0) {
         listener_.reset();
         listener_ = net::UvHandle<uv_pipe_t>();
+        // libuv reports a missing folder as EACCES; say what is really wrong.
+        const std::string folder = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+        struct stat st{};
+        if (!folder.empty() && ::stat(folder.c_str(), &st) != 0 && errno == ENOENT) {
+            return makeError("cannot create the control socket " + path + ": the folder " + folder +
+                             " does not exist (create it, or set control.socket)");
+        }
         return makeError("cannot create the control socket " + path + ": " + uvText(bound));
     }
     socketFile_ = identify(path);

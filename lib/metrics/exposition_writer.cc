@@ -69,7 +69,7 @@ void ExpositionWriter::family(std::string_view name, MetricType type, std::strin
     appendEscapedHelp(out_, help);
     out_ += "\n# TYPE ";
     out_ += name;
-    out_ += type == MetricType::Counter ? " counter\n" : " gauge\n";
+    out_ += type == MetricType::Counter ? " counter\n" : type == MetricType::Gauge ? " gauge\n" : " histogram\n";
 }
 
 template <class V>

@@ -9,7 +9,7 @@
 
 namespace sipreg::metrics {
 
-enum class MetricType { Counter, Gauge };
+enum class MetricType { Counter, Gauge, Histogram };
 
 struct Label {
     std::string_view name;

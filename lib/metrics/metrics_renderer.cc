@@ -100,6 +100,16 @@ public:
         counter("sipregd_send_errors_total", "Messages the network refused to send", m.sendErrors);
         counter("sipregd_rate_limited_transactions_total", "Transactions that waited for the global rate limit",
                 m.rateLimited);
+        counter("sipregd_requests_answered_total", "Requests from peers answered with a new response",
+                s_.server.requests);
+        w_.family("sipregd_requests_dropped_total", MetricType::Counter,
+                  "Requests dropped unanswered: stranger (requests.answer_from), rate (requests.max_rate), "
+                  "busy (too many answered requests remembered), unreadable (no Via to answer to)");
+        w_.sample("sipregd_requests_dropped_total", {{"reason", "stranger"}}, s_.requests.droppedStranger);
+        w_.sample("sipregd_requests_dropped_total", {{"reason", "rate"}}, s_.requests.droppedRate);
+        w_.sample("sipregd_requests_dropped_total", {{"reason", "busy"}}, s_.server.busy);
+        w_.sample("sipregd_requests_dropped_total", {{"reason", "unreadable"}}, s_.server.dropped);
+        if (s_.process) processFacts(*s_.process);
         w_.family("sipregd_process_start_time_seconds", MetricType::Gauge, "Start time of the daemon, Unix seconds");
         w_.sample("sipregd_process_start_time_seconds", {}, s_.startTimeSeconds);
         w_.family("sipregd_build_info", MetricType::Gauge, "Always 1; the version is in the label");
@@ -107,6 +117,36 @@ public:
     }
 
 private:
+    void processFacts(const ProcessFacts& p) {
+        const LatenessHistogram& h = p.timerLateness;
+        w_.family("sipregd_timer_lateness_seconds", MetricType::Histogram,
+                  "How late the engine's timers (refreshes, retransmissions, retries) fired after their deadline");
+        uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < LatenessHistogram::kBoundsMs.size(); ++i) {
+            cumulative += h.buckets()[i];
+            std::string bound;
+            appendValue(bound, static_cast<double>(LatenessHistogram::kBoundsMs[i]) / 1000.0);
+            w_.sample("sipregd_timer_lateness_seconds_bucket", {{"le", bound}}, cumulative);
+        }
+        w_.sample("sipregd_timer_lateness_seconds_bucket", {{"le", "+Inf"}}, h.count());
+        w_.sample("sipregd_timer_lateness_seconds_sum", {}, static_cast<double>(h.sumMs()) / 1000.0);
+        w_.sample("sipregd_timer_lateness_seconds_count", {}, h.count());
+        w_.family("sipregd_timer_lateness_max_seconds", MetricType::Gauge, "Largest timer lateness since start");
+        w_.sample("sipregd_timer_lateness_max_seconds", {}, static_cast<double>(h.maxMs()) / 1000.0);
+        w_.family("sipregd_loop_handles", MetricType::Gauge, "Event loop handles open (sockets, timers, signals)");
+        w_.sample("sipregd_loop_handles", {}, p.loopHandles);
+        if (p.openFds) {
+            w_.family("process_open_fds", MetricType::Gauge, "Open file descriptors");
+            w_.sample("process_open_fds", {}, *p.openFds);
+        }
+        if (p.residentBytes) {
+            w_.family("process_resident_memory_bytes", MetricType::Gauge, "Resident memory size in bytes");
+            w_.sample("process_resident_memory_bytes", {}, *p.residentBytes);
+        }
+        w_.family("process_cpu_seconds_total", MetricType::Counter, "User and system CPU time spent, in seconds");
+        w_.sample("process_cpu_seconds_total", {}, p.cpuSeconds);
+    }
+
     template <class F>
     void lineGauge(std::string_view name, std::string_view help, F value) {
         w_.family(name, MetricType::Gauge, help);

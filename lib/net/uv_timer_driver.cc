@@ -33,6 +33,7 @@ void UvTimerDriver::onFire(uv_timer_t* t) noexcept {
     std::size_t ran = 0;
     TimerQueue& queue = self->queue_;
     const TimePoint now = self->clock_.now();
+    if (const auto due = queue.nextDeadline(); due && *due <= now) self->lateness_.record(now - *due);
     guardCallback("timer_queue", [&] { ran = queue.runDue(now); });
     // A queue callback may have closed or destroyed the driver: check before touching it.
     if (ownerOf<UvTimerDriver>(t) == nullptr) return;

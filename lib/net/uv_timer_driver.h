@@ -8,6 +8,7 @@
 
 #include "net/uv_handle.h"
 #include "util/clock.h"
+#include "util/lateness_histogram.h"
 #include "util/timer_queue.h"
 
 namespace sipreg::net {
@@ -26,6 +27,8 @@ public:
 
     uint64_t wakeups() const noexcept { return wakeups_; }      // uv timer callbacks
     uint64_t callbacksRun() const noexcept { return ran_; }     // queue callbacks run
+    // Per wakeup: how far past the earliest due deadline the loop got to it.
+    const LatenessHistogram& lateness() const noexcept { return lateness_; }
 
 private:
     static void onFire(uv_timer_t* t) noexcept;
@@ -35,6 +38,7 @@ private:
     UvHandle<uv_timer_t> timer_;
     uint64_t wakeups_ = 0;
     uint64_t ran_ = 0;
+    LatenessHistogram lateness_;
 };
 
 }  // namespace sipreg::net

@@ -52,9 +52,10 @@ struct Event {
         e.response = &m;
         return e;
     }
-    static Event transactionTimeout(std::string_view branch) {
+    static Event transactionTimeout(std::string_view branch, std::string_view peer = {}) {
         Event e = of(Kind::TransactionTimeout);
         e.branch = branch;
+        e.detail = peer;  // who never answered, e.g. "UDP 192.0.2.1:5060"
         return e;
     }
     static Event transportError(std::string_view branch, std::string_view detail = {}) {

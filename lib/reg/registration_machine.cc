@@ -351,7 +351,7 @@ void RegistrationMachine::on(const Event& event, TimePoint now, std::vector<Acti
         case Event::Kind::ResponseReceived:
             if (event.response != nullptr) onResponse(*event.response, now, out);
             return;
-        case Event::Kind::TransactionTimeout: onTransactionFailed(event.branch, true, {}, now, out); return;
+        case Event::Kind::TransactionTimeout: onTransactionFailed(event.branch, true, event.detail, now, out); return;
         case Event::Kind::TransportError:
             onTransactionFailed(event.branch, false, event.detail, now, out);
             return;
@@ -466,7 +466,7 @@ void RegistrationMachine::onTransactionFailed(std::string_view branch, bool time
     if (timeout) ++counters_.timeouts;
     else ++counters_.transportErrors;
     std::string what = timeout ? "no response" : "transport error";
-    if (!timeout && !detail.empty()) what.append(": ").append(detail);
+    if (!detail.empty()) what.append(timeout ? " from " : ": ").append(detail);
     if (pendingPurpose_ == RequestPurpose::Unregister) {
         onUnregisterResult(0, what, out);
         return;

@@ -101,7 +101,8 @@ void ClientTransaction::onTimer(TimerKind kind, TimePoint now, std::vector<TxnAc
             a.kind = TxnAction::Kind::DeliverTimeout;
             a.txn = id_;
             a.owner = owner_;
-    a.branch = branch_;
+            a.branch = branch_;
+            a.peer = to_;  // who never answered, for the log
             out.push_back(a);
             return;
         }

@@ -156,6 +156,11 @@ void ServerResponder::onRequest(const sip::Message& req, const Peer& from, TimeP
         return;
     }
 
+    if (txns_.size() >= kMaxServerTransactions) {
+        ++counters_.busy;
+        return;
+    }
+
     int status = 200;
     std::string reason = "OK";
     std::vector<sip::OutHeader> extra;

@@ -45,7 +45,12 @@ struct ServerCounters {
     uint64_t ackTimeouts = 0;               // Timer H fired: the ACK never came
     uint64_t badRequests = 0;               // answered 400
     uint64_t dropped = 0;                   // unreadable, no response possible
+    uint64_t busy = 0;                      // dropped: kMaxServerTransactions in flight
 };
+
+// Answered requests are remembered for Timer J (32 s on UDP) to absorb retransmissions;
+// this bounds the memory a flood can pin, whatever the rate limit upstream lets through.
+inline constexpr std::size_t kMaxServerTransactions = 10'000;
 
 class ServerResponder {
 public:

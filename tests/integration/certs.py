@@ -7,10 +7,12 @@ addresses and URIs, and a second CA that nobody trusts.
     pki.server                           # for sip.example.test, 127.0.0.1 and ::1
     pki.wrong_name                       # valid chain, but only for wrong.example.test
     pki.untrusted                        # right name, signed by the untrusted CA
+    pki.expired                          # like server, but its validity ended yesterday
     pki.cleanup()
 
 Keys are EC P-256 (fast to make); certificates live two days, so clock skew cannot make
 a fresh one "not yet valid" or expired during a run."""
+import datetime
 import ipaddress
 import os
 import shutil
@@ -74,10 +76,15 @@ class CertAuthority:
               "-addext", "keyUsage=critical,keyCertSign,cRLSign",
               "-addext", "subjectKeyIdentifier=hash"], folder)
 
-    def issue(self, file_name, *, dns_names=(), ips=(), uris=(), common_name=None, client=False):
+    def issue(self, file_name, *, dns_names=(), ips=(), uris=(), common_name=None, client=False,
+              not_before=None, not_after=None):
         """A leaf certificate with the given subjectAltName entries (DNS names, IP
         addresses, URIs such as "sip:example.test"). `common_name` defaults to the first
-        DNS name. `client` adds clientAuth to the extended key usage."""
+        DNS name. `client` adds clientAuth to the extended key usage. `not_before` and
+        `not_after` (aware datetimes, both or neither) set the validity instead of "now
+        for VALID_DAYS", e.g. to make an expired certificate."""
+        if (not_before is None) != (not_after is None):
+            raise ValueError("give both not_before and not_after, or neither")
         if not (dns_names or ips or uris or common_name):
             raise ValueError("a certificate needs at least one name")
         base = os.path.join(self.folder, _safe_name(file_name))
@@ -95,10 +102,37 @@ class CertAuthority:
                 f.write(f"subjectAltName={','.join(san)}\n")
         _run(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
               "-keyout", key_path, "-out", csr_path, "-subj", f"/O=sipregd tests/CN={cn}"], self.folder)
-        _run(["x509", "-req", "-in", csr_path, "-CA", self.cert_path, "-CAkey", self.key_path,
-              "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", str(VALID_DAYS),
-              "-extfile", ext_path, "-out", cert_path], self.folder)
+        if not_before is None:
+            _run(["x509", "-req", "-in", csr_path, "-CA", self.cert_path, "-CAkey", self.key_path,
+                  "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", str(VALID_DAYS),
+                  "-extfile", ext_path, "-out", cert_path], self.folder)
+        else:
+            self._sign_with_dates(csr_path, ext_path, cert_path, not_before, not_after)
         return Certificate(cert_path, key_path, dns_names, ips, uris, issuer=self)
+
+    def _sign_with_dates(self, csr_path, ext_path, cert_path, not_before, not_after):
+        """`openssl x509 -req` of OpenSSL 3.0 only counts days from now; `openssl ca`
+        takes explicit dates but wants a small database, kept beside the CA."""
+        db = os.path.join(self.folder, _safe_name(self.name) + ".db")
+        os.makedirs(db, exist_ok=True)
+        index = os.path.join(db, "index.txt")
+        if not os.path.exists(index):
+            open(index, "w").close()
+        with open(os.path.join(db, "serial"), "w") as f:
+            f.write(os.urandom(8).hex() + "\n")
+        cnf = os.path.join(db, "ca.cnf")
+        with open(cnf, "w") as f:
+            f.write("[ca]\ndefault_ca = test_ca\n"
+                    f"[test_ca]\ndatabase = {index}\nnew_certs_dir = {db}\nserial = {db}/serial\n"
+                    "default_md = sha256\npolicy = any\nunique_subject = no\n"
+                    "[any]\norganizationName = optional\ncommonName = supplied\n")
+
+        def stamp(t):
+            return t.astimezone(datetime.timezone.utc).strftime("%Y%m%d%H%M%SZ")
+
+        _run(["ca", "-batch", "-config", cnf, "-cert", self.cert_path, "-keyfile", self.key_path,
+              "-in", csr_path, "-out", cert_path, "-notext", "-extfile", ext_path,
+              "-startdate", stamp(not_before), "-enddate", stamp(not_after)], self.folder)
 
     def verify(self, cert, hostname=None, ip=None):
         """Runs `openssl verify` of `cert` against this CA; returns (ok, output)."""
@@ -123,6 +157,7 @@ class TestPki:
 
     def __init__(self, extra_dns_names=()):
         self.dir = tempfile.mkdtemp(prefix="sipreg-pki-")
+        self._expired = None
         try:
             self.ca = CertAuthority(self.dir, "sipregd test CA")
             self.untrusted_ca = CertAuthority(self.dir, "sipregd untrusted CA")
@@ -135,6 +170,17 @@ class TestPki:
         except Exception:
             self.cleanup()
             raise
+
+    @property
+    def expired(self):
+        """Signed by `ca` for the same names as `server`, but valid only from three days
+        ago until yesterday (made on first use)."""
+        if self._expired is None:
+            now = datetime.datetime.now(datetime.timezone.utc)
+            self._expired = self.ca.issue("expired", dns_names=[SERVER_NAME], ips=["127.0.0.1", "::1"],
+                                          not_before=now - datetime.timedelta(days=3),
+                                          not_after=now - datetime.timedelta(days=1))
+        return self._expired
 
     def cleanup(self):
         if self.dir and os.environ.get("SIPREG_KEEP_TMP") != "1":

@@ -2,7 +2,9 @@
 it in its own session (so it and anything it forks are stopped by pid), collects every
 log line with a timestamp, and offers bounded waits on them.
 
-The binary comes from SIPREGD_BIN (ctest sets it to the built target)."""
+The binary comes from SIPREGD_BIN (ctest sets it to the built target). `netns` (a
+netns.NetNs) runs it inside that network namespace (`ip netns exec` execs, so the pid is
+the daemon's own and signals reach it as usual)."""
 import os
 import re
 import signal
@@ -10,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 
 from harness_util import ManagedProcess, stop_process_group
 
@@ -23,13 +26,44 @@ def sipregd_binary():
     return path
 
 
+_METRIC_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)')
+_METRIC_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """A Prometheus text page as [(name, {label: value}, float)], leniently (comments
+    skipped); test_metrics.py checks the format itself strictly."""
+    out = []
+    for raw in text.splitlines():
+        if not raw or raw.startswith("#"):
+            continue
+        m = _METRIC_SAMPLE.match(raw)
+        if m:
+            labels = dict(_METRIC_LABEL.findall(m.group(2) or ""))
+            out.append((m.group(1), labels, float(m.group(3))))
+    return out
+
+
+def metric_sum(samples, name, **labels):
+    """The sum of `name` over every sample whose labels include `labels`."""
+    return sum(v for n, lb, v in samples
+               if n == name and all(lb.get(k) == want for k, want in labels.items()))
+
+
+def metric_by(samples, name, key, **labels):
+    """{value of label `key`: sample value} for `name` (samples matching `labels`)."""
+    return {lb.get(key): v for n, lb, v in samples
+            if n == name and all(lb.get(k) == want for k, want in labels.items())}
+
+
 class Daemon(ManagedProcess):
     term_timeout = 10.0
     kill_timeout = 3.0
 
     def __init__(self, config_text, *, binary=None, args=("--log-level", "debug"), env=None,
-                 config_name="sipregd.yaml"):
+                 config_name="sipregd.yaml", netns=None):
         super().__init__()
+        self.netns = netns
         self.binary = binary or sipregd_binary()
         self.dir = tempfile.mkdtemp(prefix="sipreg-daemon-")
         self.config_path = os.path.join(self.dir, config_name)
@@ -53,7 +87,8 @@ class Daemon(ManagedProcess):
         os.replace(tmp, self.config_path)
 
     def command(self):
-        return [self.binary, "-c", self.config_path, *self.args]
+        argv = [self.binary, "-c", self.config_path, *self.args]
+        return self.netns.wrap(argv) if self.netns is not None else argv
 
     def start(self):
         self._log_file = open(os.path.join(self.dir, "sipregd.log"), "w")
@@ -108,12 +143,27 @@ class Daemon(ManagedProcess):
                 raise TimeoutError(f"no log line matching /{pattern}/ within {timeout}s:\n" + self.tail())
             time.sleep(0.05)
 
+    def lines_matching(self, pattern):
+        """[(seconds since start, text)] of the log lines matching `pattern`."""
+        rx = re.compile(pattern)
+        with self._lock:
+            return [(t, text) for t, text in self.lines if rx.search(text)]
+
     def count_log(self, pattern):
         rx = re.compile(pattern)
         return sum(1 for t in self.log() if rx.search(t))
 
     def tail(self, n=40):
         return "\n".join(self.log()[-n:])
+
+    def scrape(self, address, timeout=10.0):
+        """GETs http://`address`/metrics (the config's `metrics: listen:`), from inside
+        the daemon's network namespace when it has one; parse_metrics() of the page."""
+        def get():
+            with urllib.request.urlopen(f"http://{address}/metrics", timeout=timeout) as r:
+                return r.read().decode("utf-8")
+        text = self.netns.call(get, call_timeout=timeout + 5) if self.netns is not None else get()
+        return parse_metrics(text)
 
     def signal(self, sig):
         self.proc.send_signal(sig)

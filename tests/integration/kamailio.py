@@ -14,6 +14,12 @@ listener on `tls_port`; `listen_ipv6=True` repeats every listener on ::1 (`ipv6_
 for UDP and TCP, `ipv6_tls_port` for TLS). restart() kills the registrar and starts it
 again on the same ports with nothing kept: its location table and counters are lost and
 every TCP/TLS connection to it is closed.
+
+`netns` (a netns.NetNs) runs the registrar inside that network namespace, on its own
+127.0.0.1, and the harness's own probes (OPTIONS, TCP connects) go there too; the control
+socket is a file, so kamcmd works from anywhere. `count_expired=True` counts every binding
+the location table's timer removes because it expired (expired_count()): the registrar's
+own record of a lapse, however short.
 """
 import os
 import re
@@ -63,8 +69,10 @@ class Kamailio(ManagedProcess):
                  min_expires=10, max_expires=3600, default_expires=3600, min_expires_mode=False,
                  nonce_expire=300, timer_interval=1, children=2, start_timeout=15.0,
                  extra_log=False, tcp=False, tls=None, tls_port=None, ipv6_tls_port=None,
-                 tls_method="TLSv1.2+", tcp_connection_lifetime=3605):
+                 tls_method="TLSv1.2+", tcp_connection_lifetime=3605, netns=None, count_expired=False):
         super().__init__()
+        self.netns = netns
+        self.count_expired = count_expired
         if algorithm not in ("MD5", "SHA-256"):
             raise ValueError("algorithm must be MD5 or SHA-256")
         if challenge not in (401, 407):
@@ -188,6 +196,21 @@ require_certificate = no
         else:
             authenticate = f'pv_proxy_authenticate("{realm}", "$sht(users=>$au)", "0")'
             challenge = "proxy_challenge"
+        expired_init = "    $sht(stats=>expired) = 0;\n" if self.count_expired else ""
+        # The registrar module runs this route from usrloc's timer for each binding that
+        # expired (not for ones removed by a REGISTER with expires=0).
+        expired_route = ("""
+event_route[usrloc:contact-expired] {
+    $var(n) = $shtinc(stats=>expired);
+    $var(k) = "expired::" + $ulc(exp=>aor);
+    if ($sht(stats=>$var(k)) == $null) {
+        $sht(stats=>$var(k)) = 1;
+    } else {
+        $var(n) = $shtinc(stats=>$var(k));
+    }
+    xlog("L_INFO", "binding expired: aor=$ulc(exp=>aor) contact=$ulc(exp=>addr)\\n");
+}
+""" if self.count_expired else "")
         log_register = ('xlog("L_INFO", "REGISTER from $si:$sp user=$fU call-id=$ci cseq=$cs proto=$pr\\n");'
                         if self.extra_log else "")
         return f"""#!KAMAILIO
@@ -234,7 +257,7 @@ modparam("auth", "nonce_expire", {self.nonce_expire})
 event_route[htable:mod-init] {{
 {user_lines}
     $sht(stats=>register) = 0;
-}}
+{expired_init}}}
 
 request_route {{
     if (!mf_process_maxfwd_header("10")) {{
@@ -290,7 +313,7 @@ request_route {{
     sl_send_reply("404", "Not Here");
     exit;
 }}
-"""
+{expired_route}"""
 
     # -- lifecycle --------------------------------------------------------------
     def start(self):
@@ -339,16 +362,19 @@ request_route {{
         if self.starts > 1:
             self._output.write(f"--- harness: start {self.starts} ---\n")
             self._output.flush()
+        argv = [KAMAILIO, "-DD", "-E", "-f", self.cfg_path, "-P", self.pid_path, "-m", str(self.shm_mib),
+                "-M", str(self.pkg_mib), "-Y", self.dir]
+        if self.netns is not None:
+            argv = self.netns.wrap(argv)  # `ip netns exec` execs: the pid stays Kamailio's
         self.proc = subprocess.Popen(
-            [KAMAILIO, "-DD", "-E", "-f", self.cfg_path, "-P", self.pid_path, "-m", str(self.shm_mib),
-             "-M", str(self.pkg_mib), "-Y", self.dir],
+            argv,
             stdin=subprocess.DEVNULL, stdout=self._output, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_until(self._answers_options, self.start_timeout, interval=0.1,
                        what=f"Kamailio to answer OPTIONS on {self.address}")
             for proto, host, port in self.listeners():
                 if proto != "udp":
-                    wait_until(lambda: self._running_or_raise() and tcp_connectable(host, port),
+                    wait_until(lambda: self._running_or_raise() and self._inside(tcp_connectable, host, port),
                                self.start_timeout, interval=0.1,
                                what=f"Kamailio to accept {proto} connections on {host} port {port}")
             wait_until(lambda: os.path.exists(self.ctl_path), 5, what="Kamailio control socket")
@@ -365,7 +391,13 @@ request_route {{
     def _answers_options(self):
         if self.proc.poll() is not None:
             raise KamailioError(f"kamailio exited with status {self.proc.returncode}")
-        return sip_options_ping(self.host, self.port, timeout=0.3) == 200
+        return self._inside(sip_options_ping, self.host, self.port, timeout=0.3) == 200
+
+    def _inside(self, fn, *args, **kwargs):
+        """fn(...) in the registrar's network namespace (here when it has none)."""
+        if self.netns is None:
+            return fn(*args, **kwargs)
+        return self.netns.call(fn, *args, **kwargs)
 
     def pause(self):
         """A silent outage: the whole group stops answering (SIGSTOP)."""
@@ -430,6 +462,28 @@ request_route {{
     def register_count_by_proto(self, proto):
         """REGISTER requests received over `proto` ("udp", "tcp", "tls")."""
         out = self.kamcmd("htable.get", "stats", f"proto::{proto}")
+        m = re.search(r"\bvalue:\s*(-?\d+)", out)
+        return int(m.group(1)) if m else 0
+
+    def location_stats(self):
+        """usrloc's own counters: {"contacts", "users", "registered_users", "expires"}
+        (bindings and AORs in the table now; bindings dropped as expired since start).
+        Cheap at any table size, where ul_dump() stops at kamcmd's 64 KiB reply limit
+        (about 150 bindings)."""
+        out = {}
+        for raw in self.kamcmd("stats.get_statistics", "usrloc:").splitlines():
+            m = re.match(r"^usrloc:(?:location_)?(\w+)\s*=\s*(-?\d+)", raw.strip())
+            if m:
+                out[m.group(1)] = int(m.group(2))
+        return out
+
+    def expired_count(self, user=None):
+        """Bindings the location table dropped because they expired (all, or `user`'s);
+        needs count_expired=True."""
+        if not self.count_expired:
+            raise KamailioError("expired_count() needs Kamailio(count_expired=True)")
+        key = "expired" if user is None else f"expired::{user}"
+        out = self.kamcmd("htable.get", "stats", key)
         m = re.search(r"\bvalue:\s*(-?\d+)", out)
         return int(m.group(1)) if m else 0
 

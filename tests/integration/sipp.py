@@ -1,7 +1,8 @@
 """Runs SIPp scenarios (Debian `sip-tester`) as a scripted peer on 127.0.0.1.
 
 UAS scenarios in sipp/ play registrars that Kamailio cannot be made to imitate (503 with
-Retry-After, silence, malformed responses, a challenge-everything benchmark registrar).
+Retry-After, silence, malformed responses, a hostile registrar, a challenge-everything
+benchmark registrar).
 SIPp runs in the foreground in its own session so it is stopped by pid; its message
 trace, error trace and statistics go to a temporary folder for assertions.
 
@@ -9,6 +10,7 @@ trace, error trace and statistics go to a temporary folder for assertions.
         ...   # uas.port; uas.received("REGISTER"); uas.sent_status_codes()
 """
 import os
+import random
 import re
 import shutil
 import signal
@@ -25,6 +27,43 @@ SCENARIO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sipp")
 # Defaults for the keywords the scenarios use, so every scenario loads without -key.
 DEFAULT_KEYS = {"retry_after": "5", "granted": "60", "expires": "300"}
 TRANSPORTS = ("u1", "un", "ui", "t1", "tn")
+
+# SIPp reads at most about 64 KB of scenario file, so the big parts of uas_hostile.xml's
+# messages come in as keywords: SIPp copies a keyword's value into the message verbatim at
+# send time (CR LF, leading white space and bytes above 0x7F included), while the literal
+# scenario text has its lines' leading white space stripped. NUL cannot travel in argv.
+HOSTILE_VIA_COUNT = 3000
+HOSTILE_HUGE_BYTES = 60000
+HOSTILE_BINARY_BYTES = 1400
+HOSTILE_PAD_BYTES = 65000
+
+
+def hostile_binary(size=HOSTILE_BINARY_BYTES, seed=6):
+    """`size` bytes from 0x01-0x08, 0x0E-0x1F and 0x80-0xFF: no NUL (argv cannot carry it),
+    no CR/LF (one line), no colon and no space, so it can be neither a request line nor a
+    header line, whatever the seed."""
+    alphabet = bytes(list(range(0x01, 0x09)) + list(range(0x0E, 0x20)) + list(range(0x80, 0x100)))
+    rnd = random.Random(seed)
+    return bytes(rnd.choice(alphabet) for _ in range(size))
+
+
+def hostile_keys():
+    """The keyword values uas_hostile.xml is made for (see the scenario's comment)."""
+    values = ",".join(["SIP/2.0/UDP h"] * HOSTILE_VIA_COUNT)
+    folded = ("SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKhostile-folded," + "".join(
+        ["\r\n SIP/2.0/UDP h,"] * (HOSTILE_VIA_COUNT - 2)) + "\r\n\tSIP/2.0/UDP h")
+    return {
+        "hostile_huge": "h" * HOSTILE_HUGE_BYTES,
+        "hostile_via_lines": "\r\n".join(["v: SIP/2.0/UDP h"] * HOSTILE_VIA_COUNT),
+        "hostile_via_list": values,
+        "hostile_via_folded": folded,
+        "hostile_binary": hostile_binary(),
+        "hostile_pad": "p" * HOSTILE_PAD_BYTES,
+    }
+
+
+# Keywords a scenario cannot do without, added before the caller's own keys.
+SCENARIO_KEYS = {"uas_hostile.xml": hostile_keys}
 
 
 class SippError(RuntimeError):
@@ -52,7 +91,11 @@ class Sipp(ManagedProcess):
         self.port = port or (free_tcp_port(host) if self.stream else free_udp_port(host))
         self.remote = remote
         self.keys = dict(DEFAULT_KEYS)
-        self.keys.update({k: str(v) for k, v in (keys or {}).items()})
+        extra = SCENARIO_KEYS.get(os.path.basename(self.scenario))
+        if extra is not None:
+            self.keys.update(extra())
+        # bytes values go to SIPp's argv as they are (for octets that are not UTF-8).
+        self.keys.update({k: v if isinstance(v, bytes) else str(v) for k, v in (keys or {}).items()})
         self.extra_args = list(extra_args)
         self.calls = calls
         self.trace_messages = trace_messages

@@ -50,7 +50,7 @@ class NoAnswerTest(SippCase):
                             lambda addr: config([line("silent", "alice", addr, "pw")],
                                                 retry="{ base: 20s, max: 60s }"))
         started = d.wait_for_log(r"line=silent stopped -> registering") and times_of(d, r"-> registering")[0]
-        d.wait_for_log(r"line=silent registering -> waiting: no response, retry in \d+ s", timeout=40)
+        d.wait_for_log(r"line=silent registering -> waiting: no response from UDP 127\.0\.0\.1:\d+, retry in \d+ s", timeout=40)
         gave_up = times_of(d, r"line=silent registering -> waiting")[0]
         # Timer F is 64*T1 = 32 s after the first transmission.
         self.assertGreater(gave_up - started, 31)

@@ -52,7 +52,11 @@ def parse_exposition(text):
         if not m:
             raise ValueError(f"line {number}: not a sample: {raw!r}")
         name, label_text, value = m.group(1), m.group(2), m.group(3)
-        if name != current:
+        family = name
+        if name != current and current and families[current]["type"] == "histogram" and \
+                name in (current + "_bucket", current + "_sum", current + "_count"):
+            family = current
+        if family != current:
             raise ValueError(f"line {number}: {name} outside its family (current {current})")
         labels = {}
         if label_text:
@@ -65,7 +69,9 @@ def parse_exposition(text):
                     raise ValueError(f"line {number}: label {lm.group(1)} twice")
                 labels[lm.group(1)] = _unescape(lm.group(2))
                 pos = lm.end()
-        families[name]["samples"].append((labels, float(value)))
+        if family != name:
+            labels["__name__"] = name  # a histogram's _bucket/_sum/_count kept apart
+        families[family]["samples"].append((labels, float(value)))
     for name, fam in families.items():
         if fam["type"] is None:
             raise ValueError(f"{name} has no TYPE")

@@ -56,7 +56,7 @@ public:
         auto m = response(req.bytes, spec);
         send(reg::Event::responseReceived(m));
     }
-    void timeoutLast() { send(reg::Event::transactionTimeout(lastRegister().branch)); }
+    void timeoutLast(std::string_view peer = {}) { send(reg::Event::transactionTimeout(lastRegister().branch, peer)); }
 
     // Advances the clock to `t`, firing due timers in order (bounded).
     void advanceTo(TimePoint t) {

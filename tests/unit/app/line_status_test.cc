@@ -59,7 +59,7 @@ TEST_CASE("status after a refusal and after silence names what happened") {
     REQUIRE(silent.has_value());
     CHECK(silent->state == reg::State::Waiting);
     CHECK(silent->lastStatusCode == 0);
-    CHECK(silent->lastReason == "no response");
+    CHECK(silent->lastReason == "no response from UDP 127.0.0.1:5060");
     CHECK(silent->consecutiveFailures == 1);
 }
 

@@ -36,7 +36,7 @@ TEST_CASE("unknown keys are reported at the key, with a did-you-mean hint when c
           "test.yaml:2:22: defaults.retry.maximum: unknown key 'maximum'; did you mean 'max'?");
     CHECK(onlyError(load("colour: blue\nlines: []\n")) ==
           "test.yaml:1:1: colour: unknown key 'colour' (expected listen, max_rate, start_spread, shutdown_timeout, "
-          "log_level, invite_response, dns, control, metrics, on_change, defaults or lines)");
+          "log_level, invite_response, requests, dns, control, metrics, on_change, defaults or lines)");
     // Line-only keys are not settings defaults.
     CHECK(onlyError(load("defaults:\n  registrar: sip:x\nlines: []\n")).rfind(
               "test.yaml:2:3: defaults.registrar: unknown key 'registrar'", 0) == 0);

@@ -377,3 +377,23 @@ TEST_CASE("control, metrics and on_change changes are global changes and leave t
                                         "x], timeout: 5s }\n" + lines))
               .globalChanged);
 }
+
+TEST_CASE("requests: answer_from and max_rate, with their defaults") {
+    const GlobalSettings d = mustLoadGlobal("lines: [{ id: a, aor: 'sip:a@example.net' }]\n");
+    CHECK((d.requests.answerFrom == sipreg::config::AnswerFrom::Any));
+    CHECK(d.requests.maxRate == 200);
+    CHECK(describe(d).find(" requests.answer_from=any requests.max_rate=200/s ") != std::string::npos);
+    const GlobalSettings g = mustLoadGlobal(
+        "requests: { answer_from: registrars, max_rate: 20 }\nlines: [{ id: a, aor: 'sip:a@example.net' }]\n");
+    CHECK((g.requests.answerFrom == sipreg::config::AnswerFrom::Registrars));
+    CHECK(g.requests.maxRate == 20);
+}
+
+TEST_CASE("requests: bad values and unknown keys name their place") {
+    const std::string line = "\nlines: [{ id: a, aor: 'sip:a@example.net' }]\n";
+    CHECK(onlyError(load("requests: { answer_from: friends }" + line)).find(
+              "test.yaml:1:26: requests.answer_from: ") == 0);
+    CHECK(onlyError(load("requests: { max_rate: 0 }" + line)).find("test.yaml:1:23: requests.max_rate: ") == 0);
+    CHECK(onlyError(load("requests: { answer_form: any }" + line)).find("test.yaml:1:13: requests.answer_form") == 0);
+    CHECK(onlyError(load("requests: registrars" + line)).find("test.yaml:1:") == 0);
+}

@@ -209,6 +209,15 @@ TEST_CASE("a path too long for a Unix socket is an error, not a truncated socket
     CHECK(r.error().message.find("too long") != std::string::npos);
 }
 
+TEST_CASE("a socket in a folder that does not exist says so") {
+    ServerFixture f;
+    f.settings.path = f.dir.path + "/missing/control.sock";
+    auto r = f.server.start(f.settings);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message == "cannot create the control socket " + f.settings.path + ": the folder " + f.dir.path +
+                                   "/missing does not exist (create it, or set control.socket)");
+}
+
 TEST_CASE("a request over the size bound gets an error and the connection is closed") {
     ServerFixture f;
     f.settings.maxRequestBytes = 1024;

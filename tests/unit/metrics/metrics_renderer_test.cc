@@ -50,7 +50,9 @@ Parsed parse(const std::string& text) {
         }
         const std::string series = line.substr(0, space);
         const std::string name = series.substr(0, series.find('{'));
-        if (name != current) p.problems.push_back("sample outside its family: " + line);
+        const bool histogramPart = p.types[current] == "histogram" &&
+                                   (name == current + "_bucket" || name == current + "_sum" || name == current + "_count");
+        if (name != current && !histogramPart) p.problems.push_back("sample outside its family: " + line);
         if (!p.samples.emplace(series, line.substr(space + 1)).second) p.problems.push_back("duplicate: " + line);
     }
     return p;
@@ -96,6 +98,11 @@ MetricsSnapshot sample() {
     s.transactions.timeouts = 13;
     s.startTimeSeconds = 1700000000.5;
     s.version = "1.2.3";
+    s.server.requests = 21;
+    s.server.busy = 2;
+    s.server.dropped = 1;
+    s.requests.droppedStranger = 30;
+    s.requests.droppedRate = 40;
     return s;
 }
 
@@ -192,4 +199,46 @@ TEST_CASE("10,000 lines render into one page with every line's samples") {
     CHECK(text.find("sipregd_line_registered{line=\"line-9999\"} 1\n") != std::string::npos);
     // The up-front reservation was enough: the page never grew past it.
     CHECK(text.capacity() <= 4096 + 10'000 * 16 * (70 + 10));
+}
+
+TEST_CASE("requests answered and dropped, by reason") {
+    const Parsed p = parse(renderMetrics(sample()));
+    const auto& s = p.samples;
+    CHECK(s.at("sipregd_requests_answered_total") == "21");
+    CHECK(s.at("sipregd_requests_dropped_total{reason=\"stranger\"}") == "30");
+    CHECK(s.at("sipregd_requests_dropped_total{reason=\"rate\"}") == "40");
+    CHECK(s.at("sipregd_requests_dropped_total{reason=\"busy\"}") == "2");
+    CHECK(s.at("sipregd_requests_dropped_total{reason=\"unreadable\"}") == "1");
+}
+
+TEST_CASE("process facts: timer lateness histogram, handles, fds, memory, CPU") {
+    MetricsSnapshot snap = sample();
+    CHECK(parse(renderMetrics(snap)).types.count("sipregd_timer_lateness_seconds") == 0);
+    ProcessFacts facts;
+    for (int ms : {0, 1, 3, 7, 7, 400, 9000}) facts.timerLateness.record(Duration{ms});
+    facts.loopHandles = 9;
+    facts.openFds = 12;
+    facts.residentBytes = 4096 * 1000;
+    facts.cpuSeconds = 1.25;
+    snap.process = facts;
+    const std::string text = renderMetrics(snap);
+    const Parsed p = parse(text);
+    for (const auto& pr : p.problems) MESSAGE(pr);
+    CHECK(p.problems.empty());
+    const auto& s = p.samples;
+    CHECK(p.types.at("sipregd_timer_lateness_seconds") == "histogram");
+    CHECK(s.at("sipregd_timer_lateness_seconds_bucket{le=\"0.001\"}") == "2");  // 0 and 1 ms
+    CHECK(s.at("sipregd_timer_lateness_seconds_bucket{le=\"0.005\"}") == "3");
+    CHECK(s.at("sipregd_timer_lateness_seconds_bucket{le=\"0.01\"}") == "5");
+    CHECK(s.at("sipregd_timer_lateness_seconds_bucket{le=\"0.25\"}") == "5");
+    CHECK(s.at("sipregd_timer_lateness_seconds_bucket{le=\"1\"}") == "6");
+    CHECK(s.at("sipregd_timer_lateness_seconds_bucket{le=\"5\"}") == "6");
+    CHECK(s.at("sipregd_timer_lateness_seconds_bucket{le=\"+Inf\"}") == "7");
+    CHECK(s.at("sipregd_timer_lateness_seconds_count") == "7");
+    CHECK(s.at("sipregd_timer_lateness_seconds_sum") == "9.418");
+    CHECK(s.at("sipregd_timer_lateness_max_seconds") == "9");
+    CHECK(s.at("sipregd_loop_handles") == "9");
+    CHECK(s.at("process_open_fds") == "12");
+    CHECK(s.at("process_resident_memory_bytes") == "4096000");
+    CHECK(s.at("process_cpu_seconds_total") == "1.25");
 }

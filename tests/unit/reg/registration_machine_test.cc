@@ -350,6 +350,10 @@ TEST_CASE("timeouts, transport errors, 408 and 5xx back off exponentially with j
     CHECK(h.state() == State::Waiting);
     CHECK(h.timer(TimerKind::Retry).value() - now <= 30s);
     CHECK(h.changes.back().text.rfind("no response, retry in", 0) == 0);
+    // The engine names the peer that stayed silent; the state text carries it.
+    h.advanceTo(h.timer(TimerKind::Retry).value());
+    h.timeoutLast("TCP 192.0.2.7:5060");
+    CHECK(h.changes.back().text.rfind("no response from TCP 192.0.2.7:5060, retry in", 0) == 0);
 }
 
 TEST_CASE("403 and 404 fail the line with failed_retry; other 4xx and 3xx too") {

@@ -245,3 +245,23 @@ TEST_CASE("the transaction layer routes responses to clients, requests to the re
     CHECK(resp.match.outcome == txn::ClientTransactionTable::Match::Outcome::Deliver);
     CHECK(resp.match.owner == 5);
 }
+
+TEST_CASE("a flood cannot pin more than kMaxServerTransactions answered requests") {
+    Fixture f;
+    for (std::size_t i = 0; i < txn::kMaxServerTransactions + 5; ++i) {
+        f.receive(request("OPTIONS", "z9hG4bKflood" + std::to_string(i)), kT0);
+    }
+    CHECK(f.responder.size() == txn::kMaxServerTransactions);
+    CHECK(f.responder.counters().requests == txn::kMaxServerTransactions);
+    CHECK(f.responder.counters().busy == 5);
+    CHECK(f.driver.sent.size() == txn::kMaxServerTransactions);
+    // A retransmission of an answered request is still answered from the cache.
+    f.receive(request("OPTIONS", "z9hG4bKflood7"), kT0 + 1ms);
+    CHECK(f.responder.counters().retransmissionsAnswered == 1);
+    // Timer J frees the slots; new requests are answered again.
+    f.runUntil(kT0 + 33s);
+    CHECK(f.responder.size() == 0);
+    f.receive(request("OPTIONS", "z9hG4bKafter"), kT0 + 33s);
+    CHECK(f.responder.counters().requests == txn::kMaxServerTransactions + 1);
+    CHECK(f.lastSent().statusCode() == 200);
+}
