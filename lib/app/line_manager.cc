@@ -765,12 +765,13 @@ void LineManager::onDatagram(std::string_view bytes, const txn::Peer& from) {
     }
     const sip::Message& msg = *parsed;
     if (msg.isRequest()) {
-        const auto verdict = requestGate_.admit(from, msg.method() == "ACK", clock_.now());
+        const auto verdict = requestGate_.admit(from, msg.method() == "ACK", txn_.server().size(), clock_.now());
         if (verdict != RequestGate::Verdict::Pass) {
             if (log_->should_log(spdlog::level::debug)) {
                 log_->debug("dropped {} from {}: {}", msg.method(), describePeer(from),
-                            verdict == RequestGate::Verdict::Stranger ? "not a registrar (requests.answer_from)"
-                                                                      : "above requests.max_rate");
+                            verdict == RequestGate::Verdict::Stranger      ? "not a registrar (requests.answer_from)"
+                            : verdict == RequestGate::Verdict::RateLimited ? "above requests.max_rate"
+                                                                           : "too many answered requests pending");
             }
             return;
         }

@@ -42,14 +42,19 @@ bool RequestGate::known(const txn::Peer& from) {
     return std::binary_search(known_.begin(), known_.end(), keyOf(from));
 }
 
-RequestGate::Verdict RequestGate::admit(const txn::Peer& from, bool isAck, TimePoint now) {
+RequestGate::Verdict RequestGate::admit(const txn::Peer& from, bool isAck, std::size_t answeredInFlight,
+                                        TimePoint now) {
     // A connection is one we opened to a first hop: whatever comes over it is from there.
-    const bool overOurConnection = from.flow != 0;
-    if (settings_.answerFrom == config::AnswerFrom::Registrars && !overOurConnection && !known(from)) {
+    if (from.flow != 0 || known(from)) return Verdict::Pass;
+    if (settings_.answerFrom == config::AnswerFrom::Registrars) {
         ++counters_.droppedStranger;
         return Verdict::Stranger;
     }
     if (isAck) return Verdict::Pass;
+    if (answeredInFlight >= kStrangerTransactionShare) {
+        ++counters_.droppedBusy;
+        return Verdict::Busy;
+    }
     if (!limiter_.tryTake(now)) {
         ++counters_.droppedRate;
         return Verdict::RateLimited;

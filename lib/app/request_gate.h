@@ -5,6 +5,7 @@
 // the refreshes, and an answer is traffic a spoofed source can aim at someone else.
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -19,11 +20,16 @@ namespace sipreg::app {
 struct RequestCounters {
     uint64_t droppedStranger = 0;  // source is no line's first hop (answer_from: registrars)
     uint64_t droppedRate = 0;      // above requests.max_rate
+    uint64_t droppedBusy = 0;      // strangers' share of the answered-request table is full
 };
+
+// Of the responder's kMaxServerTransactions, strangers may hold this many: a flood that fills
+// its share still leaves the registrars' OPTIONS probes an answer.
+inline constexpr std::size_t kStrangerTransactionShare = 8'000;
 
 class RequestGate {
 public:
-    enum class Verdict { Pass, Stranger, RateLimited };
+    enum class Verdict { Pass, Stranger, RateLimited, Busy };
 
     // Produces the IPs of every line's first hops (only asked after markStale()).
     using AddressSource = std::function<void(std::vector<txn::Peer>& out)>;
@@ -34,8 +40,11 @@ public:
     // Some line's first hops changed: the address set is rebuilt at the next request that needs it.
     void markStale() noexcept { stale_ = true; }
 
-    // ACKs only pass the source check: they are never answered, so they cost no token.
-    Verdict admit(const txn::Peer& from, bool isAck, TimePoint now);
+    // A first hop (a line's registrar or proxy, or anything on a connection we opened) always
+    // passes: pacing is for strangers. Strangers pass only with answer_from: any, and then
+    // within requests.max_rate and their share of the table (`answeredInFlight` requests are
+    // remembered now). ACKs are never answered, so they cost no token.
+    Verdict admit(const txn::Peer& from, bool isAck, std::size_t answeredInFlight, TimePoint now);
 
     const RequestCounters& counters() const noexcept { return counters_; }
 

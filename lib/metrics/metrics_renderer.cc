@@ -107,7 +107,7 @@ public:
                   "busy (too many answered requests remembered), unreadable (no Via to answer to)");
         w_.sample("sipregd_requests_dropped_total", {{"reason", "stranger"}}, s_.requests.droppedStranger);
         w_.sample("sipregd_requests_dropped_total", {{"reason", "rate"}}, s_.requests.droppedRate);
-        w_.sample("sipregd_requests_dropped_total", {{"reason", "busy"}}, s_.server.busy);
+        w_.sample("sipregd_requests_dropped_total", {{"reason", "busy"}}, s_.server.busy + s_.requests.droppedBusy);
         w_.sample("sipregd_requests_dropped_total", {{"reason", "unreadable"}}, s_.server.dropped);
         if (s_.process) processFacts(*s_.process);
         w_.family("sipregd_process_start_time_seconds", MetricType::Gauge, "Start time of the daemon, Unix seconds");

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "sip/message.h"
 #include "sip/typed_headers.h"
 
 namespace sipreg::txn {
@@ -18,6 +19,11 @@ Result<TxnId> ClientTransactionTable::start(std::string branch, std::string_view
     auto [it, inserted] = byId_.try_emplace(id, id, owner, std::move(branch), std::string(method),
                                             std::move(request), to, timers_);
     (void)inserted;
+    if (auto parsed = sip::parseDatagram(it->second.requestBytes())) {
+        auto cid = sip::callId(*parsed);
+        auto cs = sip::cseq(*parsed);
+        if (cid && cs) it->second.setIdentity(std::string(*cid), cs->number);
+    }
     byBranch_.emplace(std::string_view(it->second.branch()), id);
     ++counters_.started;
     it->second.start(now, out);
@@ -31,7 +37,8 @@ ClientTransactionTable::Match ClientTransactionTable::onResponse(const sip::Mess
     Match m;
     auto viaList = sip::vias(response);
     auto cs = sip::cseq(response);
-    if (!response.isResponse() || !viaList || viaList->empty() || !cs) {
+    // More than one Via: meant for someone behind us, not for us (RFC 3261 8.1.3.3).
+    if (!response.isResponse() || !viaList || viaList->size() != 1 || !cs) {
         ++counters_.strayResponses;
         return m;
     }
@@ -43,6 +50,11 @@ ClientTransactionTable::Match ClientTransactionTable::onResponse(const sip::Mess
     auto it = byId_.find(found->second);
     ClientTransaction& t = it->second;
     if (t.method() != cs->method) {  // method names are case-sensitive (RFC 3261 7.1)
+        ++counters_.strayResponses;
+        return m;
+    }
+    auto cid = sip::callId(response);
+    if (!cid || !t.echoesIdentity(*cid, cs->number)) {
         ++counters_.strayResponses;
         return m;
     }

@@ -36,7 +36,19 @@ public:
     uint64_t owner() const noexcept { return owner_; }
     const std::string& branch() const noexcept { return branch_; }
     const std::string& method() const noexcept { return method_; }
+    const std::string& requestBytes() const noexcept { return request_; }
     unsigned retransmissions() const noexcept { return retransmissions_; }
+
+    // The request's Call-ID and CSeq number, which every response must echo (RFC 3261
+    // 8.2.6.2): a response carrying our branch with another dialog's identity answers none of
+    // our requests. Unset (empty Call-ID): not checked.
+    void setIdentity(std::string callId, uint32_t cseq) {
+        callId_ = std::move(callId);
+        cseq_ = cseq;
+    }
+    bool echoesIdentity(std::string_view callId, uint32_t cseq) const noexcept {
+        return callId_.empty() || (callId == callId_ && cseq == cseq_);
+    }
 
 private:
     void arm(TimerKind kind, TimePoint at, std::vector<TxnAction>& out);
@@ -55,6 +67,8 @@ private:
     Duration interval_{};  // current Timer E interval
     std::optional<TimePoint> e_, f_, k_;
     unsigned retransmissions_ = 0;
+    std::string callId_;
+    uint32_t cseq_ = 0;
 };
 
 }  // namespace sipreg::txn

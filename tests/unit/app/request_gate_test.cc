@@ -100,3 +100,27 @@ TEST_CASE("a reload switches the request policy") {
     CHECK(sendsTo(f, mark, 9) == 0);
     CHECK(f.manager.requestCounters().droppedStranger == 1);
 }
+
+TEST_CASE("answer_from any: the registrar is never paced, strangers keep to their share") {
+    Fixture f;
+    f.manager.start(loadYaml(configText(1, "max_rate: 1000\nstart_spread: 0s\nrequests: { max_rate: 100000 }\n")));
+    f.runFor(100ms);
+    f.answerAll();
+    std::size_t mark = f.port.sent.size();
+    for (int i = 0; i < 300; ++i) f.manager.onDatagram(options("z9hG4bKr" + std::to_string(i)), at(1));
+    CHECK(sendsTo(f, mark, 1) == 300);
+    CHECK(f.manager.requestCounters().droppedRate == 0);
+    // Strangers fill their share of the table and no more...
+    for (std::size_t i = 0; i < app::kStrangerTransactionShare; ++i) {
+        f.clock.advance(1ms);
+        f.manager.onDatagram(options("z9hG4bKs" + std::to_string(i)), at(9));
+    }
+    CHECK(f.manager.requestCounters().droppedBusy == 300);  // the registrar's 300 count against the share
+    mark = f.port.sent.size();
+    f.manager.onDatagram(options("z9hG4bKlate"), at(9));
+    CHECK(sendsTo(f, mark, 9) == 0);
+    CHECK(f.manager.requestCounters().droppedBusy == 301);
+    // ...while the registrar's probe is still answered.
+    f.manager.onDatagram(options("z9hG4bKstill"), at(1));
+    CHECK(sendsTo(f, mark, 1) == 1);
+}

@@ -227,3 +227,43 @@ TEST_CASE("a branch in use cannot start a second transaction; an empty branch is
     CHECK_FALSE(empty.ok());
     CHECK(out.empty());
 }
+
+TEST_CASE("a response with our branch but another Call-ID or CSeq number answers nothing of ours") {
+    Fixture f;
+    const auto id = f.start("z9hG4bKid1");
+    test::ResponseSpec spec;
+    spec.code = 403;
+    spec.reason = "Forbidden";
+    const std::string ours = test::responseText(registerRequest("z9hG4bKid1"), spec);
+    auto replaced = [&](const std::string& from, const std::string& to) {
+        std::string text = ours;
+        text.replace(text.find(from), from.size(), to);
+        return test::parseSip(text);
+    };
+    for (const auto& forged : {replaced("Call-ID: c1", "Call-ID: someone-else"),
+                               replaced("CSeq: 1 REGISTER", "CSeq: 2 REGISTER")}) {
+        f.out.clear();
+        auto m = f.table.onResponse(forged, kT0 + 10ms, f.out);
+        CHECK(m.outcome == txn::ClientTransactionTable::Match::Outcome::Stray);
+        CHECK(f.out.empty());
+    }
+    CHECK(f.table.counters().strayResponses == 2);
+    // The real answer still completes the transaction.
+    auto real = f.respond("z9hG4bKid1", 200, kT0 + 20ms);
+    CHECK(real.outcome == txn::ClientTransactionTable::Match::Outcome::Deliver);
+    CHECK(real.txn == id);
+}
+
+TEST_CASE("a response with a second Via was meant for someone behind us") {
+    Fixture f;
+    f.start("z9hG4bKv1");
+    test::ResponseSpec spec;
+    std::string text = test::responseText(registerRequest("z9hG4bKv1"), spec);
+    const auto via = text.find("Via:");
+    const auto afterVia = text.find("\r\n", via) + 2;
+    text.insert(afterVia, "Via: SIP/2.0/UDP 198.51.100.1:5060;branch=z9hG4bKbehind\r\n");
+    f.out.clear();
+    auto m = f.table.onResponse(test::parseSip(text), kT0 + 10ms, f.out);
+    CHECK(m.outcome == txn::ClientTransactionTable::Match::Outcome::Stray);
+    CHECK(f.respond("z9hG4bKv1", 200, kT0 + 20ms).outcome == txn::ClientTransactionTable::Match::Outcome::Deliver);
+}
