@@ -247,6 +247,14 @@ void StreamConnection::handlePlain(std::string_view plain) {
         // The handler may have closed this flow.
         if (state_ == State::Closed) return;
     }
+    if (framer_.buffered() == 0) {
+        partialSinceMs_ = 0;
+    } else if (partialSinceMs_ == 0) {
+        partialSinceMs_ = nowMs();
+        // The keep-alive timer doubles as the stall deadline (not while a pong is due: that
+        // deadline is shorter and its own).
+        if (keepaliveState_ == KeepaliveState::Waiting) armKeepalive(settings_.stalledMessageTimeout);
+    }
 }
 
 void StreamConnection::startKeepalive() {
@@ -277,11 +285,23 @@ void StreamConnection::onKeepaliveTimer() {
              "no keep-alive pong");
         return;
     }
+    const uint64_t stallLimit = toTimerMs(settings_.stalledMessageTimeout);
+    const uint64_t partialFor = partialSinceMs_ == 0 ? 0 : nowMs() - partialSinceMs_;
+    if (partialSinceMs_ != 0 && partialFor >= stallLimit) {
+        ++counters_.stalledMessages;
+        fail("connection to " + target_.remote.toString() + " timed out: a message began " +
+                 formatDuration(Duration{static_cast<int64_t>(partialFor)}) + " ago and is still incomplete (" +
+                 std::to_string(framer_.buffered()) + " bytes)",
+             "stalled message");
+        return;
+    }
     // The timer is armed once per idle period instead of on every read; catch up here.
     const uint64_t idle = toTimerMs(settings_.keepaliveIdle);
     const uint64_t quiet = nowMs() - lastReceiveMs_;
     if (quiet < idle) {
-        armKeepalive(Duration{static_cast<int64_t>(idle - quiet)});
+        uint64_t next = idle - quiet;
+        if (partialSinceMs_ != 0) next = std::min(next, stallLimit - partialFor);
+        armKeepalive(Duration{static_cast<int64_t>(next)});
         return;
     }
     ++counters_.pingsSent;

@@ -128,6 +128,7 @@ private:
     std::size_t writesInFlight_ = 0;
     KeepaliveState keepaliveState_ = KeepaliveState::Waiting;
     uint64_t lastReceiveMs_ = 0;
+    uint64_t partialSinceMs_ = 0;  // when the framer began holding an incomplete message; 0: none
 };
 
 }  // namespace sipreg::net

@@ -31,6 +31,9 @@ struct StreamSettings {
     // (0 disables it), answered by a "\r\n" pong within pongTimeout or the flow is dead.
     Duration keepaliveIdle{30000};
     Duration pongTimeout{10000};
+    // A message that began arriving must be complete within this: a peer trickling bytes
+    // would otherwise hold the flow (and every line on it) forever while looking alive.
+    Duration stalledMessageTimeout{20000};
     // Per target: the first failed connect blocks new attempts for the minimum, each
     // further consecutive failure doubles the wait up to the maximum; a connect resets it.
     Duration reconnectBackoffMin{1000};
@@ -54,6 +57,7 @@ struct StreamCounters {
     uint64_t pongsReceived = 0;
     uint64_t pingsAnswered = 0;
     uint64_t keepaliveFailures = 0;  // flows closed for a missing pong
+    uint64_t stalledMessages = 0;    // flows closed for a message left incomplete too long
     uint64_t framingErrors = 0;
     uint64_t writeErrors = 0;
     uint64_t sendsOverLimit = 0;   // send() calls refused by maxQueuedBytes

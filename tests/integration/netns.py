@@ -327,8 +327,9 @@ def peak_in_window(times, window=1.0, since=None, until=None):
 
 class CounterSampler:
     """Samples `read()` (a number) every `interval` seconds in a background thread, for
-    at most `max_seconds`, keeping (monotonic time, value) pairs. A read that fails is
-    recorded in `errors` and skipped."""
+    at most `max_seconds`, keeping (monotonic time, value) pairs: the time is taken when
+    the read returned, and `max_read` (the longest read) bounds how far before that the
+    value was counted. A read that fails is recorded in `errors` and skipped."""
 
     def __init__(self, read, interval=0.2, max_seconds=300.0):
         self.read = read
@@ -336,6 +337,7 @@ class CounterSampler:
         self.max_seconds = max_seconds
         self.samples = []
         self.errors = []
+        self.max_read = 0.0
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = None
@@ -350,10 +352,12 @@ class CounterSampler:
         next_at = time.monotonic()
         while not self._stop.is_set() and time.monotonic() < end:
             try:
+                before = time.monotonic()
                 value = self.read()
                 t = time.monotonic()
                 with self._lock:
                     self.samples.append((t, value))
+                    self.max_read = max(self.max_read, t - before)
             except Exception as e:  # reported by the test through `errors`
                 with self._lock:
                     self.errors.append(repr(e))

@@ -143,6 +143,18 @@ class OutageCase(unittest.TestCase):
         new_peak, new_at = netns.peak_in_window([t for t, new in requests if new], 1.0)
         all_peak, all_at = netns.peak_in_window([t for t, _ in requests], 1.0)
         retrans_in_peak = sum(1 for t, new in requests if not new and peak and peak[0] <= t < peak[1])
+        # Every iptables window: what it counted beyond max_rate, less the retransmissions
+        # and the packets that were no REGISTER (the harness's OPTIONS while a new
+        # registrar starts); each end is known to within one read of the counter.
+        others = [t for t, first, _, _ in self.capture.snapshot()
+                  if since <= t < until and not first.startswith("REGISTER ")]
+        worst = None
+        for t0, t1, count, _ in netns.window_rates([(t, v) for t, v in samples if t < until], since=since):
+            not_new = sum(1 for t, new in requests if not new and t0 <= t < t1) + sum(
+                1 for t in others if t0 <= t < t1)
+            excess = count - not_new - self.max_rate * (t1 - t0 + 2 * self.sampler.max_read)
+            if worst is None or excess > worst[0]:
+                worst = (excess, t0 - since, t1 - t0, count, not_new)
         counted = [(t, v) for t, v in samples if since <= t < until]
         # The capture over the span the iptables samples cover, to compare the two.
         captured_in_span = (sum(1 for t, _ in requests if counted[0][0] <= t < counted[-1][0])
@@ -162,6 +174,8 @@ class OutageCase(unittest.TestCase):
             "ipt_total": (counted[-1][1] - counted[0][1]) if len(counted) > 1 else 0,
             "captured_in_ipt_span": captured_in_span,
             "sampler_errors": len(self.sampler.errors),
+            "sampler_max_read": self.sampler.max_read,
+            "ipt_worst": worst,
         }
 
     def assert_rate_bounded(self, r, report):
@@ -173,24 +187,29 @@ class OutageCase(unittest.TestCase):
                              report)
         self.assertGreater(r["new_total"], self.lines / 2, report)  # there was a recovery to measure
         self.assertLessEqual(r["new_peak"], self.max_rate + RATE_TOLERANCE, report)
-        # Whatever iptables counted above max_rate in its busiest window were retransmissions.
-        self.assertLessEqual(r["ipt_peak_count"] - r["retrans_in_ipt_peak"],
-                             self.max_rate * r["ipt_peak_span"] + RATE_TOLERANCE, report)
+        # Whatever iptables counted above max_rate in any window were retransmissions.
+        self.assertIsNotNone(r["ipt_worst"], report)
+        self.assertLessEqual(r["ipt_worst"][0], RATE_TOLERANCE, report)
 
     def describe(self, title, r, extra=""):
+        w = r["ipt_worst"]
+        worst = (f"iptables window furthest over max_rate once retransmissions are taken out: {w[0]:+.1f} "
+                 f"packets (at +{w[1]:.1f} s, {w[3]} packets in {w[2]:.2f} s, {w[4]} of them retransmissions "
+                 f"or not REGISTERs)\n" if w else "no iptables window\n")
         return (f"\n--- {title} ---\n{extra}"
                 f"iptables peak {r['ipt_peak_rate']:.1f}/s ({r['ipt_peak_count']} packets in "
-                f"{r['ipt_peak_span']:.2f} s, {r['ipt_peak_at']:.1f} s after the registrar came back; "
+                f"{r['ipt_peak_span']:.2f} s (+-{r['sampler_max_read']:.3f} s at each end), "
+                f"{r['ipt_peak_at']:.1f} s after the registrar came back; "
                 f"{r['retrans_in_ipt_peak']} of them retransmissions)\n"
                 f"capture: new REGISTERs peak {r['new_peak']} in 1 s (at +{r['new_peak_at']:.1f} s), "
                 f"all REGISTERs peak {r['all_peak']} in 1 s (at +{r['all_peak_at']:.1f} s); "
                 f"{r['new_total']} new, {r['retrans_total']} retransmitted; iptables counted {r['ipt_total']} "
                 f"where the capture saw {r['captured_in_ipt_span']}; "
-                f"capture kernel drops {self.capture.kernel_drops}\n")
+                f"capture kernel drops {self.capture.kernel_drops}\n" + worst)
 
 
 class SilentOutageTest(OutageCase):
-    stop_for = 40.0  # > the 30 s grant: every binding lapses on both sides
+    stop_for = 40.0  # > the 30 s grant: every binding lapses
 
     def test_every_line_recovers_after_a_silent_outage_within_max_rate(self):
         kam = self.start_registrar()

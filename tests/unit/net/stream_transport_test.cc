@@ -474,6 +474,39 @@ TEST_CASE("traffic from the peer postpones the keep-alive ping") {
     fx.finish();
 }
 
+TEST_CASE("a message trickled in too slowly closes the flow; a slow but complete one does not") {
+    LoopFixture fx;
+    {
+        StreamTestServer server(&fx.loop, SocketAddress::loopbackV4());
+        StreamSettings settings = fastSettings();
+        settings.keepaliveIdle = Duration{1000};
+        settings.stalledMessageTimeout = Duration{150};
+        Client client(&fx.loop, settings);
+        const uint64_t flow = client.open(tcpTo(server.address()));
+        REQUIRE(fx.runUntil([&] { return server.accepted() == 1 && client.count(Kind::Connected, flow) == 1; },
+                            "connected"));
+        // In two halves 50 ms apart: well within the limit.
+        const std::string whole = sipMessage("in-halves");
+        server.send(0, whole.substr(0, 40));
+        fx.runFor(50);
+        server.send(0, whole.substr(40));
+        REQUIRE(fx.runUntil([&] { return client.messages.size() == 1; }, "the slow message"));
+        // A byte every 40 ms: the bytes keep coming, the message never completes in time.
+        const std::string stalled = sipMessage("trickled");
+        for (std::size_t i = 0; i < 8 && client.count(Kind::Closed, flow) == 0; ++i) {
+            server.send(0, stalled.substr(i, 1));
+            fx.runFor(40);
+        }
+        REQUIRE(fx.runUntil([&] { return client.count(Kind::Closed, flow) == 1; }, "stalled message"));
+        const std::string reason = client.find(Kind::Closed, flow)->reason;
+        CHECK(reason.find("timed out: a message began") != std::string::npos);
+        CHECK(reason.find("still incomplete") != std::string::npos);
+        CHECK(client.transport.counters().stalledMessages == 1);
+        CHECK(client.messages.size() == 1);
+    }
+    fx.finish();
+}
+
 TEST_CASE("queued bytes are bounded per flow") {
     LoopFixture fx;
     {
