@@ -6,6 +6,7 @@ sipreg_packages=(
   doctest-dev libc-ares-dev libcli11-dev nlohmann-json3-dev libhttp-parser-dev
   kamailio kamailio-tls-modules sip-tester python3 openssl iproute2 iptables dnsmasq-base valgrind
   systemd scdoc groff-base man-db podman buildah runc debootstrap containernetworking-plugins
+  clang libclang-rt-14-dev
 )
 
 sipreg_install_deps() {

@@ -63,6 +63,10 @@ bool sameTarget(const txn::Peer& a, const txn::Peer& b) {
     return a.address == b.address && a.port == b.port && a.ipv6 == b.ipv6 && a.transport == b.transport;
 }
 
+// 20 ms worth of tokens: enough that timer granularity (1 ms) and loop turns never hold the
+// rate below max_rate, small enough that no second ever sees more than max_rate * 1.02 + 1.
+uint32_t transactionBurst(int maxRate) { return static_cast<uint32_t>(std::max(1, maxRate / 50)); }
+
 std::string describePeer(const txn::Peer& p) {
     std::string out = std::string(txn::transportName(p.transport)) + " ";
     char buf[64];
@@ -120,8 +124,7 @@ void LineManager::indexConfig() {
 void LineManager::start(config::Config config) {
     config_ = std::move(config);
     indexConfig();
-    limiter_.setRate(static_cast<uint32_t>(std::max(1, config_.global.maxRate)),
-                     static_cast<uint32_t>(std::max(1, config_.global.maxRate)));
+    limiter_.setRate(static_cast<uint32_t>(std::max(1, config_.global.maxRate)), transactionBurst(config_.global.maxRate));
     requestGate_.configure(config_.global.requests);
     const Duration spread = std::chrono::duration_cast<Duration>(config_.global.startSpread);
     for (const config::LineConfig& cfg : config_.lines) {
@@ -157,8 +160,7 @@ config::ConfigDiff LineManager::reload(config::Config next) {
         if (line->retiring || !line->machine) continue;
         if (const config::LineConfig* cfg = configFor(line->id)) line->cfg = cfg;
     }
-    limiter_.setRate(static_cast<uint32_t>(std::max(1, config_.global.maxRate)),
-                     static_cast<uint32_t>(std::max(1, config_.global.maxRate)));
+    limiter_.setRate(static_cast<uint32_t>(std::max(1, config_.global.maxRate)), transactionBurst(config_.global.maxRate));
     requestGate_.configure(config_.global.requests);
     for (const config::LineConfig& cfg : config_.lines) {
         if (!cfg.enabled || byId_.count(cfg.id) != 0) continue;

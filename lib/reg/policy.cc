@@ -29,6 +29,11 @@ Duration backoffDelay(const BackoffSettings& s, uint32_t failures, double jitter
     return scaled(wait, 0.5 + 0.5 * clamp01(jitter01));
 }
 
+Duration retryWhileBound(Duration left, double jitter01) {
+    const Duration quarter = scaled(left / 4, 0.5 + 0.5 * clamp01(jitter01));
+    return std::max(quarter, Duration{1'000});
+}
+
 Duration spreadDelay(Duration d, double jitter01) {
     return d + scaled(d / 10, clamp01(jitter01));
 }

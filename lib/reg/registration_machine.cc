@@ -651,9 +651,14 @@ void RegistrationMachine::onUnregisterResult(int code, std::string_view detail,
 void RegistrationMachine::transientFailure(int code, std::string_view what,
                                            std::optional<Duration> retryAfter, TimePoint now,
                                            std::vector<Action>& out) {
-    ++counters_.serverFailures;
-    const Duration delay = retryAfter ? spreadDelay(*retryAfter, unitRandom())
-                                      : backoffDelay(settings_.backoff, failures_, unitRandom());
+    if (code != 0) ++counters_.serverFailures;  // timeouts and transport errors have their own counters
+    Duration delay = retryAfter ? spreadDelay(*retryAfter, unitRandom())
+                                : backoffDelay(settings_.backoff, failures_, unitRandom());
+    // A failed refresh while the binding still holds: try again within the time it has left,
+    // or one lost exchange (a 30 % loss path does that now and then) lapses the binding.
+    if (!retryAfter && bindingUntil_ && *bindingUntil_ > now) {
+        delay = std::min(delay, retryWhileBound(*bindingUntil_ - now, unitRandom()));
+    }
     ++failures_;
     enterRetryState(State::Waiting, code, what, delay, now, out);
 }

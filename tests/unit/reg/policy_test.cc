@@ -17,16 +17,25 @@ TEST_CASE("state names are the public vocabulary") {
     CHECK(stateName(State::Stopped) == "stopped");
 }
 
-TEST_CASE("refresh leaves room for a whole UDP transaction before the lapse") {
-    CHECK(refreshDelay(Seconds{600}, 0) == 540s);
-    CHECK(refreshDelay(Seconds{3600}, 0) == 3240s);
-    CHECK(refreshDelay(Seconds{120}, 0) == 84s);   // lead 36 s
-    CHECK(refreshDelay(Seconds{60}, 0) == 24s);    // a 32 s transaction still ends at 56 s
-    for (int g : {60, 120, 300, 600, 3600, 7200}) {
+TEST_CASE("refresh leaves room for two whole UDP transactions before the lapse") {
+    CHECK(refreshDelay(Seconds{600}, 0) == 528s);   // lead 72 s
+    CHECK(refreshDelay(Seconds{3600}, 0) == 3240s); // lead a tenth
+    CHECK(refreshDelay(Seconds{120}, 0) == 48s);    // a timed-out refresh (32 s) still leaves 40 s
+    CHECK(refreshDelay(Seconds{90}, 0) == 30s);     // the third wins
+    CHECK(refreshDelay(Seconds{60}, 0) == 20s);
+    for (int g : {120, 300, 600, 3600, 7200}) {
         CAPTURE(g);
         const Duration at = refreshDelay(Seconds{g}, 0.999);
-        CHECK(Seconds{g} - at >= 36s);
+        CHECK(Seconds{g} - at >= 72s);
     }
+    CHECK(Seconds{60} - refreshDelay(Seconds{60}, 0.999) >= 40s);
+}
+
+TEST_CASE("a failed refresh retries within a quarter of the binding's time left") {
+    CHECK(retryWhileBound(40s, 0) == 5s);
+    CHECK(retryWhileBound(40s, 0.999) > Duration{9'990});
+    CHECK(retryWhileBound(40s, 0.999) <= 10s);
+    CHECK(retryWhileBound(2s, 0.5) == 1s);  // floor
 }
 
 TEST_CASE("short grants refresh at a third of the interval, never in a hot loop") {
@@ -38,11 +47,11 @@ TEST_CASE("short grants refresh at a third of the interval, never in a hot loop"
 }
 
 TEST_CASE("refresh jitter is bounded by min(5 %, 30 s) and only makes the refresh earlier") {
-    CHECK(refreshDelay(Seconds{600}, 0.5) == 525s);
-    CHECK(refreshDelay(Seconds{600}, 0.999) > 510s);
+    CHECK(refreshDelay(Seconds{600}, 0.5) == 513s);
+    CHECK(refreshDelay(Seconds{600}, 0.999) > 498s);
     CHECK(refreshDelay(Seconds{3600}, 0.999) > 3210s);
     CHECK(refreshDelay(Seconds{3600}, 0.999) < 3240s);
-    CHECK(refreshDelay(Seconds{100}, 0.999) > Duration{64'000 - 5'000});
+    CHECK(refreshDelay(Seconds{100}, 0.999) > Duration{33'333 - 5'000});
 }
 
 TEST_CASE("backoff doubles from base to cap with a 50-100 % draw") {
